@@ -1,0 +1,103 @@
+"""Cross-cutting HTTP behaviour: body size limits, a dependency that is down, CSP."""
+
+import logging
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
+
+logger = logging.getLogger(__name__)
+
+# Form fields beside a file (caption, client_id, reply_to) and multipart framing.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+DATABASE_DOWN_ERRORS = (OperationalError, InterfaceError)
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+
+
+def service_unavailable() -> JsonResponse:
+    response = JsonResponse({"detail": "A service the API depends on is unavailable."}, status=503)
+    response["Retry-After"] = "5"
+    return response
+
+
+def body_limit(content_type: str) -> int:
+    if content_type.startswith("multipart/"):
+        return settings.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+class RequestGuardMiddleware:
+    """413 for a body over its limit before anything parses it; 503 when the database is down.
+
+    Django's own errors for these are a 400 (body too big) and a 500 (database).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return JsonResponse({"detail": "Invalid Content-Length."}, status=400)
+        if length > body_limit(request.META.get("CONTENT_TYPE", "")):
+            return JsonResponse({"detail": "Request body too large."}, status=413)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_DOWN_ERRORS) or is_pool_timeout(exception):
+            logger.warning("database unavailable: %s", exception)
+            return service_unavailable()
+        return None
+
+
+def is_pool_timeout(exception: BaseException) -> bool:
+    from psycopg_pool import PoolTimeout
+
+    return isinstance(exception, PoolTimeout)
+
+
+class OptionalSlashMiddleware:
+    """Every API path answers with and without a trailing slash, without a redirect.
+
+    URL patterns are written without the slash; this drops it before resolving. The admin
+    keeps Django's own slash handling.
+    """
+
+    SLASHLESS_PREFIXES = ("/api/", "/health", "/files/", "/docs", "/redoc")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if len(path) > 1 and path.endswith("/") and path.startswith(self.SLASHLESS_PREFIXES):
+            request.path_info = path.rstrip("/")
+        return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """A strict CSP for the pages the service renders (the client, the admin, the docs)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.get("Content-Type", "").startswith("text/html"):
+            response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response

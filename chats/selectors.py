@@ -1,0 +1,19 @@
+"""Named reads of chats. The `*_for_member` helpers are the only way views, the consumer and
+services fetch a chat a user may not see: not a member (or a hidden chat's history that was
+cleared) is a 404, never a 403, so ids cannot be probed."""
+
+from django.http import Http404
+
+from chats.models import Chat, Membership
+
+
+def membership_get(*, user, chat_id) -> Membership:
+    """The caller's membership of `chat_id`, with the chat loaded; Http404 if there is none."""
+    try:
+        return Membership.objects.select_related("chat").get(chat_id=chat_id, user=user)
+    except (Membership.DoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def chat_get_for_member(*, user, chat_id) -> Chat:
+    return membership_get(user=user, chat_id=chat_id).chat

@@ -1,0 +1,84 @@
+"""Fixtures shared by every app's tests: a fixed cast, API clients, and captured events."""
+
+import os
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import UserFactory
+from messaging.tests.events import EventListener
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(username="bob")
+
+
+@pytest.fixture
+def charlie(db):
+    return UserFactory(username="charlie")
+
+
+@pytest.fixture
+def api():
+    """An anonymous client."""
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(db):
+    """client_for(user) -> an APIClient logged in as `user` with a real session."""
+    from accounts.services import session_start
+
+    def make(user) -> APIClient:
+        tokens = session_start(user=user)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+        client.tokens = tokens
+        return client
+
+    return make
+
+
+@pytest.fixture
+def events(django_capture_on_commit_callbacks):
+    """Listens on channel-layer groups; on-commit publishes run as soon as they are queued."""
+    listener = EventListener()
+    with django_capture_on_commit_callbacks(execute=True):
+        yield listener
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` or `redis` skip without that service, unless REQUIRE_SERVICES=1
+    (as in .ci/run), where a missing service fails them instead."""
+    from django.conf import settings
+
+    missing = {
+        "postgres": settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+        "redis": not settings.REDIS_URL,
+    }
+    for item in items:
+        for service, absent in missing.items():
+            if absent and item.get_closest_marker(service):
+                reason = f"needs {service}: set DATABASE_URL/REDIS_URL (see README)"
+                if os.environ.get("REQUIRE_SERVICES") == "1":
+                    raise pytest.UsageError(f"{item.nodeid} {reason}")
+                item.add_marker(pytest.mark.skip(reason=reason))

@@ -1,0 +1,36 @@
+"""Capture what services publish, on the real (in-memory) channel layer of the test process."""
+
+import json
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from messaging.realtime import chat_group, user_group
+
+
+class EventListener:
+    """A channel that joins groups and reads back what was sent to them, without waiting."""
+
+    def __init__(self):
+        self.layer = get_channel_layer()
+        self.channel = async_to_sync(self.layer.new_channel)()
+
+    def join_chat(self, chat_id):
+        async_to_sync(self.layer.group_add)(chat_group(chat_id), self.channel)
+
+    def join_user(self, user_id):
+        async_to_sync(self.layer.group_add)(user_group(user_id), self.channel)
+
+    def layer_messages(self) -> list[dict]:
+        queue = self.layer.channels.get(self.channel)
+        messages = []
+        while queue is not None and not queue.empty():
+            messages.append(queue.get_nowait()[1])
+        return messages
+
+    def events(self) -> list[dict]:
+        """The client-visible events (the JSON each socket would be sent), in order."""
+        return [json.loads(m["text"]) for m in self.layer_messages() if "text" in m]
+
+    def types(self) -> list[str]:
+        return [event["type"] for event in self.events()]
