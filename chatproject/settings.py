@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "chatproject.middleware.RequestGuardMiddleware",
     "chatproject.middleware.OptionalSlashMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "chatproject.middleware.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -234,6 +235,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "chatproject" / "static"]
+# The service serves its own static files (admin, API docs, the client) even with DEBUG=0,
+# straight from the apps without a collectstatic step.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Limits of the API ----------------------------------------------------------------------
 MESSAGE_MAX_LENGTH = 10_000
