@@ -65,6 +65,14 @@ def sessions_end_all(*, user: User) -> None:
     _end_sessions(user=user, sessions=user.sessions.all())
 
 
+def user_mark_seen(*, user_id) -> User:
+    """Store when the user's last socket closed (presence calls this going offline)."""
+    user = User.objects.get(pk=user_id)
+    user.last_seen = timezone.now()
+    user.save(update_fields=["last_seen"])
+    return user
+
+
 def _end_sessions(*, user: User, sessions) -> None:
     sids = list(sessions.filter(ended_at__isnull=True).values_list("sid", flat=True))
     if sids:

@@ -8,12 +8,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatproject.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
-websocket_urlpatterns = []
+from accounts.socket_auth import SocketTokenAuthMiddleware  # noqa: E402
+from chatproject.origins import OriginCheckMiddleware  # noqa: E402
+from messaging.consumers import ChatConsumer  # noqa: E402
+
+websocket_urlpatterns = [re_path(r"^ws/?$", ChatConsumer.as_asgi())]
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": URLRouter(websocket_urlpatterns),
+        "websocket": OriginCheckMiddleware(
+            SocketTokenAuthMiddleware(URLRouter(websocket_urlpatterns))
+        ),
     }
 )

@@ -170,6 +170,12 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Presence (accounts/presence.py): sockets refresh every HEARTBEAT with a TTL lifetime; a
+# user whose last socket closed goes offline after GRACE unless one came back.
+PRESENCE_TTL_SECONDS = env_int("PRESENCE_TTL_SECONDS", 60)
+PRESENCE_HEARTBEAT_SECONDS = env_int("PRESENCE_HEARTBEAT_SECONDS", 20)
+PRESENCE_GRACE_SECONDS = float(env_str("PRESENCE_GRACE_SECONDS", "5"))
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [

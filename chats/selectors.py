@@ -17,3 +17,9 @@ def membership_get(*, user, chat_id) -> Membership:
 
 def chat_get_for_member(*, user, chat_id) -> Chat:
     return membership_get(user=user, chat_id=chat_id).chat
+
+
+def contact_ids(*, user_id) -> set[str]:
+    """Ids of the other people who share a chat with the user (who hear their presence)."""
+    shared = Membership.objects.filter(chat__memberships__user_id=user_id).exclude(user_id=user_id)
+    return {str(uid) for uid in shared.values_list("user_id", flat=True).distinct()}

@@ -49,6 +49,16 @@ def publish_to_chat(chat_id, payload: dict, *, skip_user_id=None) -> None:
     _send_on_commit(chat_group(chat_id), message)
 
 
+async def publish_to_chat_now(chat_id, payload: dict, *, skip_user_id=None) -> None:
+    """From async code, for events with no transaction behind them (typing)."""
+    message = {"type": "event.forward", "text": to_json(payload), "skip_user": str(skip_user_id)}
+    try:
+        await get_channel_layer().group_send(chat_group(chat_id), message)
+    except Exception:
+        PublishStats.failures += 1
+        logger.exception("publish to chat %s failed", chat_id)
+
+
 def publish_to_user(user_id, payload: dict) -> None:
     _send_on_commit(user_group(user_id), {"type": "event.forward", "text": to_json(payload)})
 

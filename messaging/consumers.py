@@ -1,0 +1,121 @@
+"""The WebSocket: one per client session, carrying events for all the user's chats.
+
+The consumer authenticates (scope from accounts.socket_auth), joins `user.<id>` and one
+`chat.<id>` group per chat, sends `initial_data`, then forwards what realtime.py publishes
+and turns client frames into service calls. README.md documents the protocol.
+"""
+
+import logging
+
+import orjson
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from accounts import presence
+from accounts.socket_auth import BEARER_SUBPROTOCOL
+from messaging import realtime, socket_actions
+from messaging.socket_actions import FrameError
+from messaging.socket_rate import TokenBucket
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+# Layer messages that only write to the socket or change its groups: no database work, so
+# they skip Channels' per-message close_old_connections (a trip through the sync thread).
+FANOUT_HANDLERS = {
+    "event.forward": "event_forward",
+    "chat.join": "chat_join",
+    "chat.leave": "chat_leave",
+    "sessions.end": "sessions_end",
+}
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    user = None
+
+    async def connect(self):
+        user = self.scope["user"]
+        await self.accept(BEARER_SUBPROTOCOL if self.scope.get("bearer_subprotocol") else None)
+        if not user.is_authenticated:
+            await self.close(CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.user_id = str(user.pk)
+        self.sid = str(self.scope["sid"])
+        self.frames = TokenBucket.from_rate(settings.SOCKET_FRAME_RATE)
+        await self.channel_layer.group_add(realtime.user_group(self.user_id), self.channel_name)
+        self.chat_ids = await socket_actions.chat_ids_of(user)
+        for chat_id in self.chat_ids:
+            await self.channel_layer.group_add(realtime.chat_group(chat_id), self.channel_name)
+        await presence.tracker.connected(self.user_id, self.channel_name)
+        # Taken after joining the groups: an event racing the connect is queued behind
+        # this frame (maybe seen twice, deduplicated by version), never lost.
+        await self.send(text_data=realtime.to_json(await socket_actions.initial_data(user)))
+
+    async def disconnect(self, code):
+        if self.user is None:
+            return
+        await presence.tracker.disconnected(self.user_id, self.channel_name)
+        for group in [realtime.user_group(self.user_id)] + [
+            realtime.chat_group(chat_id) for chat_id in self.chat_ids
+        ]:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def dispatch(self, message):
+        handler = FANOUT_HANDLERS.get(message["type"])
+        if handler:
+            await getattr(self, handler)(message)
+        else:
+            await super().dispatch(message)
+
+    # --- Client frames ------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.user is None:
+            return
+        retry_after = self.frames.take()
+        if retry_after:
+            await self.send_error("rate_limited", "Too many frames.", retry_after=retry_after)
+            return
+        client_id = None
+        try:
+            frame = socket_actions.parse_frame(text_data, bytes_data)
+            client_id = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
+            reply = await socket_actions.handle(self, frame)
+        except FrameError as error:
+            await self.send_error(error.code, error.detail, client_id, error.retry_after)
+            return
+        if reply is not None:
+            await self.send(text_data=realtime.to_json(reply))
+
+    async def send_error(self, code, detail, client_id=None, retry_after=None):
+        event = {"type": "error", "code": code, "detail": detail}
+        if client_id is not None:
+            event["client_id"] = client_id
+        if retry_after is not None:
+            event["retry_after"] = retry_after
+        await self.send(text_data=orjson.dumps(event).decode())
+
+    # --- Layer messages (see realtime.py) -------------------------------------------------
+
+    async def event_forward(self, message):
+        if message.get("skip_user") != self.user_id:
+            await self.send(text_data=message["text"])
+
+    async def chat_join(self, message):
+        self.chat_ids.add(message["chat_id"])
+        await self.channel_layer.group_add(
+            realtime.chat_group(message["chat_id"]), self.channel_name
+        )
+        await self.send(text_data=message["text"])
+
+    async def chat_leave(self, message):
+        self.chat_ids.discard(message["chat_id"])
+        await self.channel_layer.group_discard(
+            realtime.chat_group(message["chat_id"]), self.channel_name
+        )
+        await self.send(text_data=message["text"])
+
+    async def sessions_end(self, message):
+        if self.sid in message["sids"]:
+            await self.close(CLOSE_UNAUTHENTICATED)

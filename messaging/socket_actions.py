@@ -1,0 +1,162 @@
+"""What the socket does with a client frame: validate it, then call the same services and
+selectors REST uses. Every failure becomes a FrameError, which the consumer sends as an
+`error` event; the socket stays open."""
+
+import uuid
+from dataclasses import dataclass
+
+import orjson
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+
+from chatproject.middleware import DATABASE_DOWN_ERRORS, is_pool_timeout
+from messaging import realtime
+
+TYPING_EXPIRES_IN = 6
+
+
+@dataclass
+class FrameError(Exception):
+    code: str
+    detail: str
+    retry_after: float | None = None
+
+
+def parse_frame(text_data: str | None, bytes_data: bytes | None) -> dict:
+    if text_data is None:
+        raise FrameError("invalid_frame", "Frames are JSON text.")
+    if len(text_data) > settings.SOCKET_FRAME_BYTES or (
+        len(text_data.encode("utf-8", "surrogatepass")) > settings.SOCKET_FRAME_BYTES
+    ):
+        raise FrameError("frame_too_large", "Frames are limited to 128 KiB.")
+    try:
+        frame = orjson.loads(text_data)
+    except orjson.JSONDecodeError:
+        raise FrameError("invalid_json", "Not valid JSON.")
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        raise FrameError("invalid_frame", "A frame is a JSON object with a `type`.")
+    if frame["type"] not in HANDLERS:
+        raise FrameError("invalid_frame", f"Unknown frame type {frame['type'][:40]!r}.")
+    return frame
+
+
+async def handle(consumer, frame: dict) -> dict | None:
+    """Run the frame's action; the reply for the sending socket, if any."""
+    try:
+        return await HANDLERS[frame["type"]](consumer, frame)
+    except FrameError:
+        raise
+    except Http404:
+        raise FrameError("not_found", "No such chat or message.")
+    except PermissionDenied as error:
+        raise FrameError("forbidden", str(error) or "Not allowed.")
+    except ValidationError as error:
+        raise FrameError("invalid", "; ".join(error.messages))
+    except Exception as error:
+        if isinstance(error, DATABASE_DOWN_ERRORS) or is_pool_timeout(error):
+            raise FrameError("unavailable", "The service is unavailable; try again.")
+        raise
+
+
+def field(frame: dict, name: str, kind: type, *, required: bool = True):
+    value = frame.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise FrameError("invalid_frame", f"`{name}` must be {kind.__name__}.")
+    return value
+
+
+def chat_id_field(frame: dict) -> str:
+    try:
+        return str(uuid.UUID(field(frame, "chat_id", str)))
+    except ValueError:
+        raise FrameError("invalid_frame", "`chat_id` must be a chat id.")
+
+
+async def on_ping(consumer, frame):
+    return {"type": "pong"}
+
+
+async def on_typing(consumer, frame):
+    chat_id = chat_id_field(frame)
+    is_typing = field(frame, "is_typing", bool)
+    if chat_id not in consumer.chat_ids:
+        raise FrameError("not_found", "No such chat.")
+    event = {
+        "type": "typing",
+        "chat_id": chat_id,
+        "user_id": consumer.user_id,
+        "is_typing": is_typing,
+        "expires_in": TYPING_EXPIRES_IN,
+    }
+    await realtime.publish_to_chat_now(chat_id, event, skip_user_id=consumer.user_id)
+    return None
+
+
+async def on_send_message(consumer, frame):
+    from messaging import services
+    from messaging.serializers import MessageSerializer
+    from messaging.throttles import send_rate_check
+
+    chat_id = chat_id_field(frame)
+    client_id = field(frame, "client_id", str, required=False)
+    reply_to = field(frame, "reply_to", int, required=False)
+    content = frame.get("content")
+    if not isinstance(content, str):
+        raise FrameError("invalid", "`content` must be text.")
+    if client_id is not None and len(client_id) > 64:
+        raise FrameError("invalid_frame", "`client_id` is at most 64 characters.")
+
+    @database_sync_to_async
+    def send():
+        retry_after = send_rate_check(consumer.user)
+        if retry_after:
+            raise FrameError("rate_limited", "Sending too fast.", retry_after=retry_after)
+        message, _ = services.message_send(
+            chat_id=chat_id,
+            sender=consumer.user,
+            content=content,
+            client_id=client_id,
+            reply_to_id=reply_to,
+        )
+        return MessageSerializer(message, context={"viewer": consumer.user}).data
+
+    message = await send()
+    return {"type": "ack", "client_id": client_id, "message": message}
+
+
+async def on_mark_read(consumer, frame):
+    from chats import services
+
+    chat_id = chat_id_field(frame)
+    seq = field(frame, "seq", int)
+    if seq < 0:
+        raise FrameError("invalid", "`seq` must not be negative.")
+    await database_sync_to_async(services.chat_mark_read)(
+        chat_id=chat_id, user=consumer.user, seq=seq
+    )
+    return None
+
+
+HANDLERS = {
+    "ping": on_ping,
+    "typing": on_typing,
+    "send_message": on_send_message,
+    "mark_read": on_mark_read,
+}
+
+
+@database_sync_to_async
+def chat_ids_of(user) -> set[str]:
+    from chats.models import Membership
+
+    memberships = Membership.objects.filter(user=user, is_hidden=False)
+    return {str(chat_id) for chat_id in memberships.values_list("chat_id", flat=True)}
+
+
+@database_sync_to_async
+def initial_data(user) -> dict:
+    raise NotImplementedError
