@@ -1,5 +1,7 @@
 """Every write to accounts and sessions. Views, admin actions and commands call these."""
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
@@ -65,12 +67,11 @@ def sessions_end_all(*, user: User) -> None:
     _end_sessions(user=user, sessions=user.sessions.all())
 
 
-def user_mark_seen(*, user_id) -> User:
+def user_mark_seen(*, user_id) -> datetime:
     """Store when the user's last socket closed (presence calls this going offline)."""
-    user = User.objects.get(pk=user_id)
-    user.last_seen = timezone.now()
-    user.save(update_fields=["last_seen"])
-    return user
+    seen_at = timezone.now()
+    User.objects.filter(pk=user_id).update(last_seen=seen_at)
+    return seen_at
 
 
 def _end_sessions(*, user: User, sessions) -> None:

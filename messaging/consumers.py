@@ -30,6 +30,18 @@ FANOUT_HANDLERS = {
 }
 
 
+async def _announce_online(user_id: str) -> None:
+    await socket_actions.announce_presence(user_id, True)
+
+
+async def _announce_offline(user_id: str) -> None:
+    await socket_actions.announce_presence(user_id, False)
+
+
+presence.tracker.on_online = _announce_online
+presence.tracker.on_offline = _announce_offline
+
+
 class ChatConsumer(AsyncWebsocketConsumer):
     user = None
 

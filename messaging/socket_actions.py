@@ -160,3 +160,19 @@ def chat_ids_of(user) -> set[str]:
 @database_sync_to_async
 def initial_data(user) -> dict:
     raise NotImplementedError
+
+
+@database_sync_to_async
+def announce_presence(user_id: str, is_online: bool) -> None:
+    """Tell the people who share a chat with the user; going offline stores `last_seen`."""
+    from accounts.models import User
+    from accounts.services import user_mark_seen
+    from chats.selectors import contact_ids
+
+    if is_online:
+        last_seen = User.objects.filter(pk=user_id).values_list("last_seen", flat=True).first()
+    else:
+        last_seen = user_mark_seen(user_id=user_id)
+    event = {"type": "presence", "user_id": user_id, "is_online": is_online, "last_seen": last_seen}
+    for contact_id in contact_ids(user_id=user_id):
+        realtime.publish_to_user(contact_id, event)
