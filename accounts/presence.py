@@ -27,13 +27,14 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-CONNS = "presence:conns"
-OWNER = "presence:owner"
-USERS = "presence:users"
+PREFIX = f"{settings.REDIS_PREFIX}:presence"
+CONNS = f"{PREFIX}:conns"
+OWNER = f"{PREFIX}:owner"
+USERS = f"{PREFIX}:users"
 
 
 def user_key(user_id) -> str:
-    return f"presence:user:{user_id}"
+    return f"{PREFIX}:user:{user_id}"
 
 
 class RedisStore:

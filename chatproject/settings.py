@@ -137,6 +137,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache (throttles), presence -------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# Namespaces channel-layer channels and keys, so deployments (or test runs) can share a Redis.
+REDIS_PREFIX = env_str("REDIS_PREFIX", "chat")
 REDIS_SOCKET_TIMEOUT = float(env_str("REDIS_SOCKET_TIMEOUT", "5"))
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -155,6 +157,7 @@ if REDIS_URL:
                         "health_check_interval": 10,
                     }
                 ],
+                "prefix": REDIS_PREFIX,
             },
         }
     }
@@ -162,7 +165,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "chat",
+            "KEY_PREFIX": REDIS_PREFIX,
             "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
         }
     }

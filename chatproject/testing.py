@@ -1,0 +1,134 @@
+"""Real daphne processes and real socket clients, for end-to-end and browser tests."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from websockets.sync.client import connect
+
+BASE_DIR = Path(settings.BASE_DIR)
+READY_LINE = "Listening on TCP address"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url() -> str:
+    """The URL of the database this test process uses (the test database)."""
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@dataclass
+class DaphneProcess:
+    """One server process on a free loopback port; stopped with `stop()`."""
+
+    env: dict
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/"
+
+    def start(self) -> "DaphneProcess":
+        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+        command += ["--ping-interval", "20", "--ping-timeout", "30", "-v", "1"]
+        self.process = subprocess.Popen(
+            [*command, "chatproject.asgi:application"],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for line in self.process.stdout:
+            self.output.append(line)
+            if READY_LINE in line:
+                return self
+        raise RuntimeError("daphne did not start:\n" + "".join(self.output))
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def stop(self) -> str:
+        """Stop the process; everything it printed."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.output.extend(self.process.stdout.readlines())
+        return "".join(self.output)
+
+
+def server_env(**overrides) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        REDIS_PREFIX=settings.REDIS_PREFIX,
+        SECRET_KEY=settings.SECRET_KEY,
+        DEBUG="1",
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update({key: str(value) for key, value in overrides.items()})
+    return env
+
+
+def http(method: str, url: str, *, token: str | None = None, body: dict | None = None):
+    """(status, parsed JSON body) of one request."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        return error.code, json.loads(raw) if raw else None
+
+
+class SocketClient:
+    """A WebSocket client that reads events with a deadline (never a sleep)."""
+
+    def __init__(self, ws_url: str, token: str, **kwargs):
+        self.ws = connect(f"{ws_url}?token={token}", open_timeout=10, **kwargs)
+
+    def send(self, frame: dict) -> None:
+        self.ws.send(json.dumps(frame))
+
+    def next_event(self, timeout: float = 10) -> dict:
+        return json.loads(self.ws.recv(timeout=timeout))
+
+    def next_of_type(self, event_type: str, timeout: float = 10) -> dict:
+        """The next event of `event_type`, passing over others."""
+        while True:
+            event = self.next_event(timeout)
+            if event["type"] == event_type:
+                return event
+
+    def close(self) -> None:
+        self.ws.close()
