@@ -7,7 +7,7 @@ online forever. A user whose last socket closed goes offline after PRESENCE_GRAC
 unless a socket came back, so a quick reconnect does not flap.
 
 Storage is Redis when REDIS_URL is set (sorted sets scored by expiry), else this process'
-memory (one process only). Redis keys:
+memory (one process only). Redis keys, after REDIS_PREFIX:
 - `presence:conns`  socket id -> expiry, every socket of every process
 - `presence:owner`  hash socket id -> user id
 - `presence:user:<id>`  socket id -> expiry, one user's sockets
@@ -77,12 +77,15 @@ class RedisStore:
             *_, remaining = await pipe.execute()
         return remaining
 
-    async def refresh(self, owners: dict[str, str], expiry: float) -> None:
+    async def refresh(self, owners: dict[str, str], expiry: float, *, re_add=False) -> None:
+        """Extend the sockets' lifetime; `re_add` also restores entries Redis lost."""
         client = self._client()
         async with client.pipeline(transaction=False) as pipe:
             for conn, user_id in owners.items():
-                pipe.zadd(CONNS, {conn: expiry}, xx=True)
-                pipe.zadd(user_key(user_id), {conn: expiry}, xx=True)
+                if re_add:
+                    pipe.hset(OWNER, conn, user_id)
+                pipe.zadd(CONNS, {conn: expiry}, xx=not re_add)
+                pipe.zadd(user_key(user_id), {conn: expiry}, xx=not re_add)
                 pipe.zadd(USERS, {user_id: expiry}, gt=True)
             await pipe.execute()
 
@@ -143,7 +146,7 @@ class MemoryStore:
             now = time.time()
             return sum(1 for user, exp in self._conns.values() if user == user_id and exp > now)
 
-    async def refresh(self, owners: dict[str, str], expiry: float) -> None:
+    async def refresh(self, owners: dict[str, str], expiry: float, *, re_add=False) -> None:
         with self._lock:
             for conn, user_id in owners.items():
                 if conn in self._conns:
@@ -257,6 +260,13 @@ class Tracker:
         while True:
             await asyncio.sleep(settings.PRESENCE_HEARTBEAT_SECONDS)
             await self.beat()
+
+    async def restore(self) -> None:
+        """Register this process' sockets again (Redis may have restarted empty)."""
+        try:
+            await store().refresh(dict(self.owners), self._expiry(), re_add=True)
+        except redis.RedisError:
+            logger.warning("presence restore failed; retrying next beat")
 
     async def beat(self) -> None:
         """Refresh this process' sockets, then sweep sockets of processes that died."""

@@ -6,6 +6,7 @@ and turns client frames into service calls. README.md documents the protocol.
 """
 
 import logging
+import weakref
 
 import orjson
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -20,6 +21,7 @@ from messaging.socket_rate import TokenBucket
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
+RESYNC_EVENT = orjson.dumps({"type": "resync"}).decode()
 # Layer messages that only write to the socket or change its groups: no database work, so
 # they skip Channels' per-message close_old_connections (a trip through the sync thread).
 FANOUT_HANDLERS = {
@@ -38,8 +40,17 @@ async def _announce_offline(user_id: str) -> None:
     await socket_actions.announce_presence(user_id, False)
 
 
+async def _after_layer_reconnect() -> None:
+    """Events may have been dropped while the layer was away: tell every local socket."""
+    await presence.tracker.restore()
+    for consumer in list(local_consumers):
+        await consumer.send(text_data=RESYNC_EVENT)
+
+
 presence.tracker.on_online = _announce_online
 presence.tracker.on_offline = _announce_offline
+realtime.layer_watcher.on_reconnect = _after_layer_reconnect
+local_consumers: "weakref.WeakSet[ChatConsumer]" = weakref.WeakSet()
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -60,6 +71,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         for chat_id in self.chat_ids:
             await self.channel_layer.group_add(realtime.chat_group(chat_id), self.channel_name)
         await presence.tracker.connected(self.user_id, self.channel_name)
+        local_consumers.add(self)
+        if settings.REDIS_URL:
+            realtime.layer_watcher.ensure_running()
         # Taken after joining the groups: an event racing the connect is queued behind
         # this frame (maybe seen twice, deduplicated by version), never lost.
         await self.send(text_data=realtime.to_json(await socket_actions.initial_data(user)))
@@ -67,6 +81,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.user is None:
             return
+        local_consumers.discard(self)
         await presence.tracker.disconnected(self.user_id, self.channel_name)
         for group in [realtime.user_group(self.user_id)] + [
             realtime.chat_group(chat_id) for chat_id in self.chat_ids

@@ -14,6 +14,7 @@ a member. Layer messages and the consumer handlers that receive them:
 - `sessions.end` {sids}: close the sockets of those sessions with 4401.
 """
 
+import asyncio
 import logging
 
 import orjson
@@ -89,3 +90,51 @@ def send_now(group: str, message: dict) -> None:
     except Exception:
         PublishStats.failures += 1
         logger.exception("publish to %s failed; clients catch up with changes", group)
+
+
+class LayerWatcher:
+    """Notices when this process' channel-layer connection comes back after a loss.
+
+    channels-redis never calls its documented on_disconnect/on_reconnect hooks, so every
+    PROBE_SECONDS a probe message goes through Redis to this process and back. When a probe
+    succeeds after one failed, events may have been dropped meanwhile: `on_reconnect()` runs
+    (the consumer sends `resync` to its sockets, and clients catch up with `changes`).
+    """
+
+    PROBE_SECONDS = 2
+    PROBE_TIMEOUT_SECONDS = 3
+
+    def __init__(self):
+        self.on_reconnect = None
+        self._task = None
+        self._probe_channel = None
+
+    def ensure_running(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        was_up = True
+        while True:
+            is_up = await self.probe()
+            if is_up and not was_up and self.on_reconnect:
+                await self.on_reconnect()
+            was_up = is_up
+            await asyncio.sleep(self.PROBE_SECONDS)
+
+    async def probe(self) -> bool:
+        layer = get_channel_layer()
+        try:
+            if self._probe_channel is None:
+                # new_channel() subscribes: success means the subscription path works.
+                self._probe_channel = await layer.new_channel("probe.")
+            await layer.send(self._probe_channel, {"type": "probe"})
+            await asyncio.wait_for(layer.receive(self._probe_channel), self.PROBE_TIMEOUT_SECONDS)
+            return True
+        except Exception:
+            logger.warning("channel layer unreachable")
+            self._probe_channel = None
+            return False
+
+
+layer_watcher = LayerWatcher()
