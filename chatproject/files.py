@@ -1,25 +1,49 @@
-"""Signed links to stored files, and the view that serves them.
+"""Signed links to stored files, the view that serves them, and checks of uploaded images.
 
 A link names the stored file, how to serve it, and an expiry rounded up to the hour plus
 FILE_URL_TTL, so the same file gets the same link for an hour and browsers can cache it.
 """
 
 import math
+import mimetypes
 import re
 import secrets
 import time
+import warnings
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from PIL import Image
 
 SALT = "chatproject.files"
 INLINE_PREFIXES = ("image/", "video/")
 RANGE_PATTERN = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK_BYTES = 64 * 1024
+# Pillow format -> (MIME type, extension) of the images the service accepts.
+IMAGE_FORMATS = {
+    "JPEG": ("image/jpeg", ".jpg"),
+    "PNG": ("image/png", ".png"),
+    "GIF": ("image/gif", ".gif"),
+    "WEBP": ("image/webp", ".webp"),
+}
+
+
+class FileTooLarge(Exception):
+    """An upload over its size limit (answered with 413)."""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    mime_type: str
+    extension: str
+    width: int
+    height: int
 
 
 def file_url(name: str, *, mime_type: str = "", download_name: str = "") -> str | None:
@@ -30,6 +54,11 @@ def file_url(name: str, *, mime_type: str = "", download_name: str = "") -> str 
     payload = {"n": name, "t": mime_type, "d": download_name, "e": expires}
     token = signing.dumps(payload, salt=SALT, compress=True)
     return reverse("file", kwargs={"token": token})
+
+
+def image_url(name: str) -> str | None:
+    """The signed link for a stored image saved with its extension (avatars)."""
+    return file_url(name, mime_type=mimetypes.guess_type(name)[0] or "")
 
 
 def file_serve(request, token: str):
@@ -96,11 +125,45 @@ def _read(name: str, start: int, end: int):
             yield chunk
 
 
-def file_save(content, *, folder: str) -> str:
+def file_save(content, *, folder: str, extension: str = "") -> str:
     """Store an upload under a random name (never the client's) and return that name."""
-    return default_storage.save(f"{folder}/{secrets.token_urlsafe(24)}", content)
+    return default_storage.save(f"{folder}/{secrets.token_urlsafe(24)}{extension}", content)
 
 
 def file_delete(name: str) -> None:
     if name:
         default_storage.delete(name)
+
+
+def file_check_size(upload, *, max_bytes: int) -> None:
+    if upload.size > max_bytes:
+        raise FileTooLarge(f"The file is larger than {max_bytes} bytes.")
+
+
+def image_probe(upload) -> ImageInfo | None:
+    """What `upload` is if it is a JPEG/PNG/GIF/WebP that Pillow opens, else None.
+
+    Pillow reads the dimensions from the header before decoding anything; an image whose
+    pixel count trips Pillow's decompression-bomb limit (its warning included) is refused
+    with a ValidationError rather than decoded.
+    """
+    upload.seek(0)
+    try:
+        return _image_info(upload)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError("The image has too many pixels.", code="image_too_large")
+    except Exception:  # Pillow raises many types for bytes that are not a valid image
+        return None
+    finally:
+        upload.seek(0)
+
+
+def _image_info(upload) -> ImageInfo:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with Image.open(upload, formats=list(IMAGE_FORMATS)) as image:
+            if image.width * image.height > Image.MAX_IMAGE_PIXELS:
+                raise Image.DecompressionBombWarning("Too many pixels.")
+            image.verify()
+            mime_type, extension = IMAGE_FORMATS[image.format]
+            return ImageInfo(mime_type, extension, image.width, image.height)

@@ -1,0 +1,214 @@
+"""The auth and user endpoints of API.md: thin views over accounts.services/selectors."""
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.serializers import (
+    AuthResultSerializer,
+    AvatarUploadSerializer,
+    LoginSerializer,
+    MeSerializer,
+    PasswordChangeSerializer,
+    PasswordConfirmSerializer,
+    ProfileUpdateSerializer,
+    RecoverSerializer,
+    RefreshSerializer,
+    RegisterSerializer,
+    SecurityPhraseSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+from accounts.throttles import AuthRateThrottle
+from chatproject.exceptions import PayloadTooLarge
+from chatproject.middleware import MULTIPART_OVERHEAD_BYTES
+
+LOGIN_REFUSED = "No active account found with the given credentials."
+NO_CONTENT = OpenApiResponse(description="Done.")
+
+
+def valid_data(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def auth_result(user, tokens: dict) -> dict:
+    return {**tokens, "user": MeSerializer(user).data}
+
+
+class PublicView(APIView):
+    """An endpoint for callers without a token, limited per client address."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (AuthRateThrottle,)
+
+    def get_authenticate_header(self, request):
+        return 'Bearer realm="api"'  # keeps a refused login a 401, not a 403
+
+
+class RegisterView(PublicView):
+    @extend_schema(request=RegisterSerializer, responses={201: AuthResultSerializer})
+    def post(self, request):
+        user = services.user_register(**valid_data(RegisterSerializer, request))
+        tokens = services.session_start(user=user)
+        return Response(auth_result(user, tokens), status=status.HTTP_201_CREATED)
+
+
+class LoginView(PublicView):
+    @extend_schema(request=LoginSerializer, responses={200: AuthResultSerializer})
+    def post(self, request):
+        data = valid_data(LoginSerializer, request)
+        try:
+            user = services.user_authenticate(login=data["username"], password=data["password"])
+        except services.InvalidCredentials:
+            raise AuthenticationFailed(LOGIN_REFUSED)
+        return Response(auth_result(user, services.session_start(user=user)))
+
+
+class RefreshView(PublicView):
+    @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer})
+    def post(self, request):
+        data = valid_data(RefreshSerializer, request)
+        try:
+            return Response(services.session_refresh(refresh=data["refresh"]))
+        except services.SessionError as error:
+            raise AuthenticationFailed(str(error))
+
+
+class LogoutView(APIView):
+    @extend_schema(request=RefreshSerializer, responses={204: NO_CONTENT})
+    def post(self, request):
+        data = valid_data(RefreshSerializer, request)
+        try:
+            services.session_logout(user=request.user, refresh=data["refresh"])
+        except services.SessionError as error:
+            raise ValidationError({"refresh": [str(error)]})
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RecoverView(PublicView):
+    @extend_schema(request=RecoverSerializer, responses={204: NO_CONTENT})
+    def post(self, request):
+        data = valid_data(RecoverSerializer, request)
+        services.user_recover(
+            login=data["username"],
+            security_phrase=data["security_phrase"],
+            new_password=data["new_password"],
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    @extend_schema(request=PasswordChangeSerializer, responses={200: TokenPairSerializer})
+    def post(self, request):
+        data = valid_data(PasswordChangeSerializer, request)
+        tokens = services.user_change_password(user=request.user, **data)
+        return Response(tokens)
+
+
+class MeView(APIView):
+    @extend_schema(responses={200: MeSerializer})
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)
+
+    @extend_schema(request=ProfileUpdateSerializer, responses={200: MeSerializer})
+    def patch(self, request):
+        changes = valid_data(ProfileUpdateSerializer, request)
+        user = services.user_update_profile(user=request.user, changes=changes)
+        return Response(MeSerializer(user).data)
+
+    @extend_schema(request=PasswordConfirmSerializer, responses={204: NO_CONTENT})
+    def delete(self, request):
+        data = valid_data(PasswordConfirmSerializer, request)
+        services.user_delete(user=request.user, password=data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SecurityPhraseView(APIView):
+    @extend_schema(request=SecurityPhraseSerializer, responses={204: NO_CONTENT})
+    def put(self, request):
+        services.user_set_security_phrase(
+            user=request.user, **valid_data(SecurityPhraseSerializer, request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AvatarView(APIView):
+    parser_classes = (MultiPartParser,)
+
+    @extend_schema(
+        request={"multipart/form-data": AvatarUploadSerializer}, responses={200: MeSerializer}
+    )
+    def put(self, request):
+        # Refused before the body is parsed when its length already says it is too big.
+        limit = settings.MAX_AVATAR_BYTES + MULTIPART_OVERHEAD_BYTES
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+            raise PayloadTooLarge
+        upload = valid_data(AvatarUploadSerializer, request)["avatar"]
+        user = services.user_set_avatar(user=request.user, upload=upload)
+        return Response(MeSerializer(user).data)
+
+    @extend_schema(request=None, responses={200: MeSerializer})
+    def delete(self, request):
+        return Response(MeSerializer(services.user_remove_avatar(user=request.user)).data)
+
+
+class UserPagination(PageNumberPagination):
+    """`page_size` up to 100 (clamped); one that is not a positive integer is a 400."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise ValidationError({"page_size": ["A positive integer is required."]})
+        return min(size, self.max_page_size)
+
+
+class UserListView(generics.ListAPIView):
+    serializer_class = UserSerializer
+    pagination_class = UserPagination
+
+    @extend_schema(
+        parameters=[OpenApiParameter("search", str, description="At least 2 characters.")]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        query = self.request.query_params.get("search", "")
+        return selectors.user_search(caller=self.request.user, query=query)
+
+
+class OnlineUserListView(generics.ListAPIView):
+    serializer_class = UserSerializer
+    pagination_class = UserPagination
+
+    def list(self, request, *args, **kwargs):
+        users, online_ids = selectors.user_list_online_contacts(caller=request.user)
+        page = self.paginate_queryset(users)
+        serializer = UserSerializer(page, many=True, context={"online_ids": online_ids})
+        return self.get_paginated_response(serializer.data)
+
+
+class UserDetailView(APIView):
+    @extend_schema(responses={200: UserSerializer})
+    def get(self, request, user_id):
+        return Response(UserSerializer(selectors.user_get_active(user_id=user_id)).data)
