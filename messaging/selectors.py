@@ -95,9 +95,9 @@ class SimpleTextMatch(Func):
 
 
 def message_search(
-    *, user, query: str, chat_id=None, before: int | None = None, limit: int
+    *, user, words: str, chat_id=None, before: int | None = None, limit: int
 ) -> tuple[list[Message], bool]:
-    """Messages of the caller's chats matching every word of `query`, newest first."""
+    """Messages of the caller's chats matching every one of `words`, newest first."""
     messages = message_queryset().filter(
         chat__memberships__user=user,
         seq__gt=F("chat__memberships__cleared_seq"),
@@ -108,14 +108,14 @@ def message_search(
         messages = messages.filter(chat_id=chat_id)
     if before is not None:
         messages = messages.filter(pk__lt=before)
-    page = list(_matching(messages, query).order_by("-pk")[: limit + 1])
+    page = list(_matching(messages, words).order_by("-pk")[: limit + 1])
     return page[:limit], len(page) > limit
 
 
-def _matching(messages: QuerySet[Message], query: str) -> QuerySet[Message]:
+def _matching(messages: QuerySet[Message], words: str) -> QuerySet[Message]:
     if connection.vendor == "postgresql":
-        return messages.filter(SimpleTextMatch(F("content"), Value(query)))
-    for word in query.split():
+        return messages.filter(SimpleTextMatch(F("content"), Value(words)))
+    for word in words.split():
         messages = messages.filter(content__icontains=word)
     return messages
 

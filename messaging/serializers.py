@@ -5,9 +5,16 @@ from rest_framework import serializers
 
 from accounts.presence import online_among
 from chatproject.files import file_url, image_url
-from messaging.models import Attachment, Message
+from chatproject.text import TextField
+from messaging.models import Attachment, Message, Report
+from messaging.selectors import CHANGES_MAX_LIMIT, HISTORY_MAX_LIMIT, SEARCH_MAX_LIMIT
 
 REPLY_PREVIEW_LENGTH = 200
+CLIENT_ID_MAX_LENGTH = Message._meta.get_field("client_id").max_length
+HISTORY_DEFAULT_LIMIT = 50
+CHANGES_DEFAULT_LIMIT = 200
+SEARCH_DEFAULT_LIMIT = 20
+SEARCH_MAX_QUERY_LENGTH = 500
 ONLINE_IDS = "online_ids"
 
 
@@ -123,3 +130,102 @@ class MessageSerializer(serializers.ModelSerializer):
     @extend_schema_field(REACTIONS_SCHEMA)
     def get_reactions(self, message) -> list[dict]:
         return reactions_summary(message)
+
+
+class ReceiptSerializer(serializers.Serializer):
+    user_id = serializers.UUIDField()
+    read_at = serializers.DateTimeField()
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Report
+        fields = ["id", "message_id", "reason", "status", "created_at"]
+        read_only_fields = fields
+
+
+def page_of(serializer_class, name: str) -> serializers.Serializer:
+    """The schema of `{"results": [...], "has_more"}`."""
+    return inline_serializer(
+        name,
+        {"results": serializer_class(many=True), "has_more": serializers.BooleanField()},
+    )
+
+
+class ChangesSerializer(serializers.Serializer):
+    messages = MessageSerializer(many=True)
+    version = serializers.IntegerField(help_text="The answer is complete up to this version.")
+    has_more = serializers.BooleanField()
+    cleared_seq = serializers.IntegerField()
+
+
+# --- Inputs ---------------------------------------------------------------------------------
+
+MAX_CURSOR = 2**63 - 1  # a bigint: larger values are no cursor at all
+
+
+class LimitField(serializers.IntegerField):
+    """A page size: an integer >= 1; above `maximum` it is clamped, not refused."""
+
+    def __init__(self, *, maximum: int, **kwargs):
+        self.maximum = maximum
+        super().__init__(min_value=1, help_text=f"At most {maximum}.", **kwargs)
+
+    def to_internal_value(self, data):
+        return min(super().to_internal_value(data), self.maximum)
+
+
+def cursor_field(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(required=False, min_value=0, max_value=MAX_CURSOR, **kwargs)
+
+
+class HistoryQuerySerializer(serializers.Serializer):
+    before = cursor_field(help_text="The messages just older than this seq.")
+    after = cursor_field(help_text="The messages just newer than this seq.")
+    limit = LimitField(maximum=HISTORY_MAX_LIMIT, default=HISTORY_DEFAULT_LIMIT)
+
+    def validate(self, data):
+        if "before" in data and "after" in data:
+            raise serializers.ValidationError("Give `before` or `after`, not both.")
+        return data
+
+
+class ChangesQuerySerializer(serializers.Serializer):
+    since = cursor_field(default=0, help_text="The version the client has.")
+    limit = LimitField(maximum=CHANGES_MAX_LIMIT, default=CHANGES_DEFAULT_LIMIT)
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(
+        max_length=SEARCH_MAX_QUERY_LENGTH, help_text="Every word must match."
+    )
+    chat_id = serializers.UUIDField(required=False, help_text="Only this chat.")
+    before = cursor_field(help_text="Messages with a smaller id than this one.")
+    limit = LimitField(maximum=SEARCH_MAX_LIMIT, default=SEARCH_DEFAULT_LIMIT)
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    """JSON `{"content", "reply_to"?, "client_id"?}`, or multipart with `file` (and an
+    optional caption in `content`). The rules for the text are the service's."""
+
+    content = TextField(required=False, allow_blank=True, allow_null=True)
+    client_id = TextField(required=False, allow_null=True, max_length=CLIENT_ID_MAX_LENGTH)
+    reply_to = serializers.IntegerField(required=False, allow_null=True, max_value=MAX_CURSOR)
+    file = serializers.FileField(required=False)
+
+    def validate(self, data):
+        if data.get("file") is None and data.get("content") is None:
+            raise serializers.ValidationError({"content": ["This field is required."]})
+        return data
+
+
+class EditSerializer(serializers.Serializer):
+    content = TextField()
+
+
+class ReactionSerializer(serializers.Serializer):
+    emoji = TextField()
+
+
+class ReportCreateSerializer(serializers.Serializer):
+    reason = TextField()

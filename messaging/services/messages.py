@@ -1,0 +1,205 @@
+"""Sending, posting system notices and editing messages."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from chatproject.files import file_save
+from chats.models import Chat, Membership
+from chats.selectors import membership_get
+from chats.services import chat_lock, chat_mark_read, chat_unhide_for_members
+from messaging.events import publish_message
+from messaging.models import Attachment, Message, MessageEdit
+from messaging.selectors import message_load
+from messaging.services.common import content_check, message_lock, not_deleted, version_take
+from messaging.uploads import UploadKind, upload_inspect, upload_name_clean
+
+ATTACHMENT_FOLDER = "attachments"
+CLIENT_ID_MAX_LENGTH = Message._meta.get_field("client_id").max_length
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    name: str
+    original_name: str
+    size: int
+    kind: UploadKind
+
+
+def message_send(
+    *,
+    chat_id,
+    sender: User,
+    content: str | None = "",
+    client_id: str | None = None,
+    reply_to_id: int | None = None,
+    upload=None,
+) -> tuple[Message, bool]:
+    """Post a message (text, or a file with an optional caption); (message, created).
+
+    A repeated `client_id` of the sender in the chat returns the first message and creates
+    nothing, also when the two race (the unique constraint decides). Takes `seq` and
+    `version` under the chat lock, moves the sender's read pointer without announcing it,
+    and brings a hidden direct chat back for the member who hid it. The file is stored
+    before the lock is taken (never while holding it) and removed again if nothing uses it.
+    """
+    content = content_check(content, required=upload is None)
+    _client_id_check(client_id)
+    membership_get(user=sender, chat_id=chat_id)
+    repeated = _sent_before(chat_id=chat_id, sender=sender, client_id=client_id)
+    if repeated is not None:
+        return repeated, False
+    stored = _upload_store(upload) if upload is not None else None
+    try:
+        message, created = _send(
+            chat_id=chat_id,
+            sender=sender,
+            content=content,
+            client_id=client_id,
+            reply_to_id=reply_to_id,
+            stored=stored,
+        )
+    except BaseException:
+        _upload_discard(stored)
+        raise
+    if not created:
+        _upload_discard(stored)
+    return message, created
+
+
+def _send(*, chat_id, sender, content, client_id, reply_to_id, stored) -> tuple[Message, bool]:
+    with transaction.atomic():
+        chat = chat_lock(chat_id=chat_id, take_version=False)
+        membership = membership_get(user=sender, chat_id=chat_id)
+        _check_recipient_exists(chat)
+        fields = {
+            "sender": sender,
+            "content": content,
+            "client_id": client_id,
+            "reply_to": _reply_target(membership, reply_to_id),
+            "type": stored.kind.type if stored else Message.Type.TEXT,
+        }
+        try:
+            with transaction.atomic():
+                message = _append(chat, **fields)
+        except IntegrityError:
+            if client_id is None:
+                raise
+            return _sent_before(chat_id=chat_id, sender=sender, client_id=client_id), False
+        if stored is not None:
+            _attachment_create(message, stored)
+        chat_mark_read(chat_id=chat.pk, user=sender, seq=message.seq, announce=False)
+        chat_unhide_for_members(chat=chat)
+        message = message_load(message_id=message.pk)
+        publish_message("new_message", message)
+    return message, True
+
+
+def message_post_system(*, chat_id, content: str) -> Message:
+    """A notice in the chat's timeline with no sender (members joining and leaving, staff
+    broadcasts); announced as `new_message` like any other."""
+    with transaction.atomic():
+        chat = chat_lock(chat_id=chat_id, take_version=False)
+        message = _append(chat, sender=None, content=content, type=Message.Type.SYSTEM)
+        message = message_load(message_id=message.pk)
+        publish_message("new_message", message)
+    return message
+
+
+def _append(chat: Chat, **fields) -> Message:
+    """The chat's next message: seq = last_seq + 1 and the next version, under its lock."""
+    message = Message.objects.create(
+        chat=chat, seq=chat.last_seq + 1, version=chat.version + 1, **fields
+    )
+    chat.last_seq, chat.version = message.seq, message.version
+    chat.last_activity_at = message.created_at
+    chat.save(update_fields=["last_seq", "version", "last_activity_at"])
+    return message
+
+
+def message_edit(*, message_id, editor: User, content: str) -> Message:
+    """Replace the text of the editor's own text message, keeping the old text in its
+    history. The same text again changes nothing."""
+    content = content_check(content, required=True)
+    with transaction.atomic():
+        chat, _, message = message_lock(message_id=message_id, user=editor)
+        if message.sender_id != editor.pk:
+            raise PermissionDenied("Only the sender can edit a message.")
+        not_deleted(message)
+        if message.type != Message.Type.TEXT:
+            raise ValidationError({"content": ["Only text messages can be edited."]})
+        if content == message.content:
+            return message_load(message_id=message.pk)
+        now = timezone.now()
+        MessageEdit.objects.create(message=message, content=message.content, edited_at=now)
+        message.content, message.edited_at = content, now
+        version_take(chat, message)
+        message.save(update_fields=["content", "edited_at", "version"])
+        message = message_load(message_id=message.pk)
+        publish_message("message_updated", message)
+    return message
+
+
+def _client_id_check(client_id) -> None:
+    if client_id is None:
+        return
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= CLIENT_ID_MAX_LENGTH:
+        raise ValidationError({"client_id": [f"1 to {CLIENT_ID_MAX_LENGTH} characters."]})
+    if "\x00" in client_id:
+        raise ValidationError({"client_id": ["Null characters are not allowed."]})
+
+
+def _sent_before(*, chat_id, sender: User, client_id: str | None) -> Message | None:
+    if client_id is None:
+        return None
+    found = Message.objects.filter(chat_id=chat_id, sender=sender, client_id=client_id)
+    message_id = found.values_list("pk", flat=True).first()
+    return None if message_id is None else message_load(message_id=message_id)
+
+
+def _check_recipient_exists(chat: Chat) -> None:
+    if chat.is_direct and chat.memberships.count() < 2:
+        raise PermissionDenied("The other person has deleted their account.")
+
+
+def _reply_target(membership: Membership, reply_to_id) -> Message | None:
+    """A message of the same chat the sender can see (400 otherwise; deleted: 409)."""
+    if reply_to_id is None:
+        return None
+    try:
+        target = Message.objects.filter(
+            pk=reply_to_id, chat_id=membership.chat_id, seq__gt=membership.cleared_seq
+        ).first()
+    except (ValueError, TypeError):
+        target = None
+    if target is None:
+        raise ValidationError({"reply_to": ["No such message in this chat."]})
+    not_deleted(target)
+    return target
+
+
+def _upload_store(upload) -> StoredUpload:
+    kind = upload_inspect(upload)
+    name = file_save(upload, folder=ATTACHMENT_FOLDER)
+    return StoredUpload(name, upload_name_clean(upload.name), upload.size, kind)
+
+
+def _upload_discard(stored: StoredUpload | None) -> None:
+    if stored is not None:
+        default_storage.delete(stored.name)
+
+
+def _attachment_create(message: Message, stored: StoredUpload) -> Attachment:
+    return Attachment.objects.create(
+        message=message,
+        file=stored.name,
+        name=stored.original_name,
+        size=stored.size,
+        mime_type=stored.kind.mime_type,
+        width=stored.kind.width,
+        height=stored.kind.height,
+    )

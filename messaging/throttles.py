@@ -1,0 +1,56 @@
+"""The per-user send rate (THROTTLE_SEND), shared by REST and the socket through the cache.
+
+A sliding-window counter: the count of the current fixed window plus the previous window's,
+weighted by how much of it still overlaps the last `duration` seconds. Two cache keys per
+user, no bursts of twice the rate at a window boundary, and every process sees one count.
+"""
+
+import logging
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """DRF's rate form, `N/s`, `N/min`, `N/hour`, `N/day` -> (N, seconds)."""
+    count, period = rate.split("/")
+    return int(count), PERIOD_SECONDS[period.strip()[0]]
+
+
+def send_rate_check(user) -> int | None:
+    """Count one send by `user`; None if allowed, else the seconds to wait (nothing counted).
+
+    Fails open: with the cache unreachable every send is allowed.
+    """
+    limit, duration = parse_rate(settings.THROTTLE_SEND)
+    now = time.time()
+    window = int(now // duration)
+    key = f"send-rate:{user.pk}:{window}"
+    try:
+        cache.add(key, 0, timeout=duration * 2)
+        current = cache.incr(key)
+        previous = cache.get(f"send-rate:{user.pk}:{window - 1}", 0)
+        elapsed = now - window * duration
+        if previous * (1 - elapsed / duration) + current <= limit:
+            return None
+        cache.decr(key)
+    except Exception:
+        logger.warning("send throttle unavailable; allowing the send", exc_info=True)
+        return None
+    return _retry_after(limit, duration, previous, current - 1, elapsed)
+
+
+def _retry_after(limit: int, duration: int, previous: int, current: int, elapsed: float) -> int:
+    """Seconds until one more send fits under the sliding count."""
+    room = limit - 1 - current
+    if room >= 0 and previous:
+        wait = duration * (1 - room / previous) - elapsed
+    else:
+        wait = (duration - elapsed) + duration * max(0.0, 1 - (limit - 1) / max(current, 1))
+    return max(1, math.ceil(wait))
