@@ -1,0 +1,58 @@
+import pytest
+
+from accounts.tests.factories import TEST_PASSWORD
+
+LOGIN = {"username": "alice", "password": TEST_PASSWORD}
+
+
+@pytest.fixture
+def three_per_minute(settings):
+    settings.THROTTLE_AUTH = "3/min"
+
+
+def login(api, **headers):
+    return api.post("/api/v1/auth/login", LOGIN, format="json", **headers)
+
+
+def test_it_answers_429_with_retry_after_over_the_rate(api, alice, three_per_minute):
+    assert [login(api).status_code for _ in range(3)] == [200] * 3
+    response = login(api)
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
+
+
+def test_a_forged_forwarded_for_does_not_reset_it(api, alice, three_per_minute):
+    for index in range(3):
+        login(api, HTTP_X_FORWARDED_FOR=f"10.0.0.{index}")
+    assert login(api, HTTP_X_FORWARDED_FOR="10.9.9.9").status_code == 429
+
+
+def test_other_addresses_have_their_own_allowance(api, alice, three_per_minute):
+    for _ in range(3):
+        login(api)
+    assert login(api, REMOTE_ADDR="192.0.2.7").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/auth/register", {}),
+        ("/api/v1/auth/refresh", {"refresh": "x"}),
+        ("/api/v1/auth/recover", {}),
+    ],
+)
+def test_register_refresh_and_recover_share_the_limit(api, alice, three_per_minute, path, body):
+    for _ in range(3):
+        login(api)
+    assert api.post(path, body, format="json").status_code == 429
+
+
+def test_an_unreachable_cache_lets_requests_through(api, alice, settings, three_per_minute):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_timeout": 0.2, "socket_connect_timeout": 0.2},
+        }
+    }
+    assert [login(api).status_code for _ in range(5)] == [200] * 5
