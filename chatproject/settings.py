@@ -255,6 +255,8 @@ MESSAGE_MAX_LENGTH = 10_000
 GROUP_MAX_MEMBERS = 100
 SOCKET_FRAME_BYTES = 128 * 1024
 SOCKET_FRAME_HARD_BYTES = 1024 * 1024
+# `manage.py purge` keeps resolved reports of deleted messages this many days.
+PURGE_RETENTION_DAYS = env_int("PURGE_RETENTION_DAYS", 30)
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
