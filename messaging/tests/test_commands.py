@@ -1,4 +1,4 @@
-"""The operator commands: chat_stats and purge."""
+"""The operator commands: chat_stats, purge and broadcast."""
 
 import io
 import json
@@ -243,3 +243,58 @@ def test_purge_retention_days_option_overrides_the_setting(reports):
 def test_purge_refuses_a_negative_retention(db):
     with pytest.raises(CommandError, match="--retention-days"):
         run("purge", "--retention-days", "-1")
+
+
+# --- broadcast ------------------------------------------------------------------------------
+
+
+def test_broadcast_reaches_the_members_open_sockets(alice, bob, events):
+    chat = group_chat(alice, bob)
+    events.join_chat(chat.pk)
+    events.events()
+
+    output = run("broadcast", str(chat.pk), "Maintenance tonight at 22:00")
+
+    [event] = events.events()
+    assert event["type"] == "new_message"
+    assert event["chat_id"] == str(chat.pk)
+    message = event["message"]
+    assert (message["type"], message["sender"]) == ("system", None)
+    assert message["content"] == "Maintenance tonight at 22:00"
+    assert event["version"] == message["version"]
+    assert f"seq {message['seq']}" in output
+
+
+def test_broadcast_as_a_staff_member(alice, bob):
+    chat = direct_chat(alice, bob)
+    UserFactory(username="operator", is_staff=True)
+
+    run("broadcast", str(chat.pk), "Hello from the team", "--as-user", "Operator")
+
+    assert chat.messages.get().type == Message.Type.SYSTEM
+
+
+def test_broadcast_refuses_a_user_who_is_not_staff(alice, bob):
+    chat = direct_chat(alice, bob)
+
+    with pytest.raises(CommandError, match="not an active staff account"):
+        run("broadcast", str(chat.pk), "Hello", "--as-user", "alice")
+    assert not chat.messages.exists()
+
+
+def test_broadcast_refuses_an_unknown_chat(db):
+    with pytest.raises(CommandError, match="There is no chat with id"):
+        run("broadcast", "00000000-0000-0000-0000-000000000000", "Hello")
+
+
+def test_broadcast_refuses_a_chat_id_that_is_not_a_uuid(db):
+    with pytest.raises(CommandError, match="invalid UUID"):
+        run("broadcast", "general", "Hello")
+
+
+def test_broadcast_refuses_blank_text(alice, bob):
+    chat = group_chat(alice, bob)
+
+    with pytest.raises(CommandError, match="cannot be empty"):
+        run("broadcast", str(chat.pk), "   ")
+    assert not chat.messages.exists()
