@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 
@@ -26,3 +27,9 @@ class SessionJWTAuthentication(JWTAuthentication):
         if validated_token.get("token_type") != "access":
             raise InvalidToken("Not an access token.")
         return user_for_access_token(validated_token)
+
+
+class SessionJWTScheme(SimpleJWTScheme):
+    """Describes the Bearer scheme in the OpenAPI schema (registered by being defined)."""
+
+    target_class = SessionJWTAuthentication

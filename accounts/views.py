@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, status
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -44,7 +44,11 @@ def auth_result(user, tokens: dict) -> dict:
     return {**tokens, "user": MeSerializer(user).data}
 
 
-class PublicView(APIView):
+class JSONView(APIView):
+    parser_classes = (JSONParser,)
+
+
+class PublicView(JSONView):
     """An endpoint for callers without a token, limited per client address."""
 
     authentication_classes = ()
@@ -84,7 +88,7 @@ class RefreshView(PublicView):
             raise AuthenticationFailed(str(error))
 
 
-class LogoutView(APIView):
+class LogoutView(JSONView):
     @extend_schema(request=RefreshSerializer, responses={204: NO_CONTENT})
     def post(self, request):
         data = valid_data(RefreshSerializer, request)
@@ -107,7 +111,7 @@ class RecoverView(PublicView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PasswordChangeView(APIView):
+class PasswordChangeView(JSONView):
     @extend_schema(request=PasswordChangeSerializer, responses={200: TokenPairSerializer})
     def post(self, request):
         data = valid_data(PasswordChangeSerializer, request)
@@ -115,7 +119,7 @@ class PasswordChangeView(APIView):
         return Response(tokens)
 
 
-class MeView(APIView):
+class MeView(JSONView):
     @extend_schema(responses={200: MeSerializer})
     def get(self, request):
         return Response(MeSerializer(request.user).data)
@@ -126,14 +130,17 @@ class MeView(APIView):
         user = services.user_update_profile(user=request.user, changes=changes)
         return Response(MeSerializer(user).data)
 
-    @extend_schema(request=PasswordConfirmSerializer, responses={204: NO_CONTENT})
+    @extend_schema(
+        description='Deletes the account. JSON body: {"password": "<current password>"}.',
+        responses={204: NO_CONTENT},
+    )
     def delete(self, request):
         data = valid_data(PasswordConfirmSerializer, request)
         services.user_delete(user=request.user, password=data["password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SecurityPhraseView(APIView):
+class SecurityPhraseView(JSONView):
     @extend_schema(request=SecurityPhraseSerializer, responses={204: NO_CONTENT})
     def put(self, request):
         services.user_set_security_phrase(

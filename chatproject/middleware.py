@@ -90,6 +90,15 @@ class OptionalSlashMiddleware:
         return self.get_response(request)
 
 
+# Swagger UI and ReDoc (served from the sidecar's static files) inject <style> elements,
+# and ReDoc runs its search in a worker made from a blob.
+DOCS_CONTENT_SECURITY_POLICY = (
+    CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+    + "; worker-src 'self' blob:; font-src 'self' data:"
+)
+DOCS_PATHS = ("/docs", "/redoc")
+
+
 class ContentSecurityPolicyMiddleware:
     """A strict CSP for the pages the service renders (the client, the admin, the docs)."""
 
@@ -99,5 +108,7 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if response.get("Content-Type", "").startswith("text/html"):
-            response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            is_docs = request.path_info.rstrip("/") in DOCS_PATHS
+            policy = DOCS_CONTENT_SECURITY_POLICY if is_docs else CONTENT_SECURITY_POLICY
+            response.setdefault("Content-Security-Policy", policy)
         return response

@@ -1,0 +1,36 @@
+import pytest
+
+
+def test_a_json_body_over_the_limit_is_413_before_parsing(api, settings):
+    body = '{"username": "%s"}' % ("x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    response = api.post("/api/v1/auth/login", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body too large."}
+
+
+def test_a_multipart_body_over_the_upload_limit_is_413(api, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MAX_UPLOAD_BYTES = 1024
+    big = SimpleUploadedFile("big.bin", b"x" * (200 * 1024))
+    response = api.put("/api/v1/users/me/avatar", {"avatar": big}, format="multipart")
+    assert response.status_code == 413
+
+
+def test_a_bad_content_length_is_400(api):
+    response = api.post(
+        "/api/v1/auth/login", "{}", content_type="application/json", CONTENT_LENGTH="many"
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/health", "/health/", "/api/v1/info", "/api/v1/info/"])
+def test_the_trailing_slash_is_optional_without_a_redirect(api, path):
+    assert api.get(path).status_code == 200
+
+
+def test_pages_get_a_strict_content_security_policy(client, db):
+    policy = client.get("/admin/login/")["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
