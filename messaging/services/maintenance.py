@@ -53,8 +53,9 @@ def purge_candidates(*, retention_days: int, progress: Progress | None = None) -
     candidates = PurgeCandidates()
     for batch in _batches(_stored_files(), BATCH_SIZE):
         for name in _unreferenced(batch):
-            if _is_old(name):
-                candidates.files[name] = default_storage.size(name)
+            size = _size_if_old(name)
+            if size is not None:
+                candidates.files[name] = size
         if progress:
             progress(f"{len(batch)} stored files checked")
     cutoff = timezone.now() - timedelta(days=retention_days)
@@ -79,15 +80,16 @@ def purge_apply(
             status=Report.Status.OPEN
         )
         erased.report_ids = list(reports.values_list("pk", flat=True))
-        reports.filter(pk__in=erased.report_ids).delete()
+        Report.objects.filter(pk__in=erased.report_ids).delete()
     return erased
 
 
 def _stored_files(folders: Iterable[str] = STORED_FOLDERS) -> Iterator[str]:
     for folder in folders:
-        if not default_storage.exists(folder):
+        try:
+            subfolders, files = default_storage.listdir(folder)
+        except FileNotFoundError:  # nothing stored there yet
             continue
-        subfolders, files = default_storage.listdir(folder)
         yield from (f"{folder}/{name}" for name in sorted(files))
         yield from _stored_files(f"{folder}/{name}" for name in sorted(subfolders))
 
@@ -116,8 +118,15 @@ def _unreferenced(names: list[str]) -> list[str]:
     return [name for name in names if name not in referenced]
 
 
-def _is_old(name: str) -> bool:
-    return default_storage.get_modified_time(name) < timezone.now() - ORPHAN_GRACE
+def _size_if_old(name: str) -> int | None:
+    """The file's size if it last changed before ORPHAN_GRACE; None if younger, or gone
+    meanwhile (a replaced avatar is deleted after its commit)."""
+    try:
+        if default_storage.get_modified_time(name) < timezone.now() - ORPHAN_GRACE:
+            return default_storage.size(name)
+    except FileNotFoundError:
+        pass
+    return None
 
 
 def _purgeable_reports(cutoff):
@@ -191,10 +200,10 @@ def _avatar_usage(progress: Progress | None) -> dict[str, int]:
     )
     usage = {"avatar_files": 0, "avatar_bytes": 0, "avatars_missing": 0}
     for done, name in enumerate(names.iterator(), start=1):
-        if default_storage.exists(name):
-            usage["avatar_files"] += 1
+        try:
             usage["avatar_bytes"] += default_storage.size(name)
-        else:
+            usage["avatar_files"] += 1
+        except FileNotFoundError:
             usage["avatars_missing"] += 1
         if progress and done % BATCH_SIZE == 0:
             progress(f"{done} avatars measured")

@@ -18,6 +18,7 @@ from accounts.services import user_deactivate, user_set_avatar
 from accounts.tests.factories import UserFactory
 from messaging.models import Message, Report
 from messaging.services import message_delete, report_create, report_delete_message
+from messaging.services.maintenance import PurgeCandidates, purge_apply
 from messaging.tests.factories import direct_chat, group_chat, messages, send
 
 
@@ -193,6 +194,17 @@ def test_purge_keeps_the_tombstone_row_and_its_seq(files_on_disk, alice):
     run("purge")
 
     assert list(Message.objects.order_by("pk").values_list("pk", "seq", "is_deleted")) == rows
+
+
+def test_purge_never_erases_a_file_that_a_row_names_by_the_time_it_runs(files_on_disk):
+    """A candidate list that went stale (computed before the row appeared) spares the file."""
+    referenced = files_on_disk["referenced"][0]
+    stale = PurgeCandidates(files={referenced: 12})
+
+    erased = purge_apply(candidates=stale)
+
+    assert erased.files == {}
+    assert default_storage.exists(referenced)
 
 
 @pytest.fixture
