@@ -136,5 +136,11 @@ class PasswordConfirmSerializer(serializers.Serializer):
     password = password_field()
 
 
+class UserSearchSerializer(serializers.Serializer):
+    search = TextField(
+        max_length=254, required=False, allow_blank=True, help_text="At least 2 characters."
+    )
+
+
 class AvatarUploadSerializer(serializers.Serializer):
     avatar = serializers.FileField()

@@ -1,7 +1,7 @@
 """The auth and user endpoints of API.md: thin views over accounts.services/selectors."""
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -24,6 +24,7 @@ from accounts.serializers import (
     RegisterSerializer,
     SecurityPhraseSerializer,
     TokenPairSerializer,
+    UserSearchSerializer,
     UserSerializer,
 )
 from accounts.throttles import AuthRateThrottle
@@ -193,15 +194,15 @@ class UserListView(generics.ListAPIView):
     serializer_class = UserSerializer
     pagination_class = UserPagination
 
-    @extend_schema(
-        parameters=[OpenApiParameter("search", str, description="At least 2 characters.")]
-    )
+    @extend_schema(parameters=[UserSearchSerializer])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        query = self.request.query_params.get("search", "")
-        return selectors.user_search(caller=self.request.user, query=query)
+        query = UserSearchSerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        search = query.validated_data.get("search", "")
+        return selectors.user_search(caller=self.request.user, query=search)
 
 
 class OnlineUserListView(generics.ListAPIView):

@@ -236,6 +236,9 @@ class TestSearch:
     def test_it_needs_authentication(self, api, db):
         assert self.search(api, "bob").status_code == 401
 
+    def test_a_nul_character_in_the_query_is_400(self, alice, client_for):
+        assert self.search(client_for(alice), "bo\x00b").status_code == 400
+
     @pytest.mark.parametrize("batch", [3, 12])
     def test_queries_are_constant(
         self, alice, client_for, mark_online, django_assert_num_queries, batch
