@@ -206,11 +206,13 @@ export function upload(method, path, form, onProgress) {
   return authorized((token) => sendWithProgress(method, path, { form, token, onProgress }));
 }
 
+/** Token lifetime and limits from /api/v1/info (defaults stand if it cannot be read). */
 export async function loadConfig() {
   const answer = await send('GET', 'info');
-  if (answer.status !== 200) return;
-  config.accessSeconds = answer.body.tokens.access_seconds;
-  Object.assign(config.limits, answer.body.limits);
+  if (answer.status === 200) {
+    config.accessSeconds = answer.body.tokens.access_seconds;
+    Object.assign(config.limits, answer.body.limits);
+  }
   scheduleRefresh();
 }
 

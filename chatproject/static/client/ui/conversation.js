@@ -112,7 +112,7 @@ export function scrollToLatest() {
 
 /** The first message in view and where it is, to keep it still while the list changes. */
 function captureAnchor() {
-  for (const el of list.children) {
+  for (const el of list.querySelectorAll('[data-id]')) {
     if (el.offsetTop + el.offsetHeight > list.scrollTop) return { el, top: el.offsetTop - list.scrollTop };
   }
   return null;
@@ -127,6 +127,7 @@ function viewOf(message, previous, chat, lastMine) {
   let receipt = null;
   if (message === lastMine) receipt = readersOf(chat.id, message.seq).length ? 'read' : 'sent';
   return {
+    runStart: !sameRun,
     showSender: chat.type === 'group' && !sameRun,
     receipt,
     canDelete: chat.type === 'group' && chat.my_role === 'admin',

@@ -90,7 +90,7 @@ function metaNode(message, receipt) {
 }
 
 /**
- * view: {showSender, receipt: 'read' | 'sent' | null, canDelete, replyName}. The element is
+ * view: {runStart, showSender, receipt: 'read' | 'sent' | null, canDelete, replyName}. The element is
  * rebuilt whenever the message object or the view changes.
  */
 export function messageNode(message, view) {
@@ -114,7 +114,7 @@ export function messageNode(message, view) {
     );
   return h(
     'article',
-    { class: `message ${mine ? 'mine' : 'theirs'}`, testid: 'message-item', dataset },
+    { class: `message ${mine ? 'mine' : 'theirs'}${view.runStart ? ' run-start' : ''}`, testid: 'message-item', dataset },
     h(
       'div',
       { class: 'bubble' },
