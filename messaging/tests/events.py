@@ -21,9 +21,11 @@ class EventListener:
         self.ran = {id(callback) for _, callback, _ in connection.run_on_commit}
 
     def join_chat(self, chat_id):
+        self.run_on_commit_callbacks()  # what happened before joining is not heard
         async_to_sync(self.layer.group_add)(chat_group(chat_id), self.channel)
 
     def join_user(self, user_id):
+        self.run_on_commit_callbacks()
         async_to_sync(self.layer.group_add)(user_group(user_id), self.channel)
 
     def run_on_commit_callbacks(self) -> None:
