@@ -231,6 +231,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `type` choice: name each set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "MessageTypeEnum": "messaging.models.Message.Type",
+        "ChatTypeEnum": "chats.models.Chat.Type",
+    },
 }
 
 # --- Files ----------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from accounts.presence import online_among
-from chatproject.files import file_url, image_url
+from accounts.serializers import UserSerializer
+from chatproject.files import file_url
 from chatproject.text import TextField
 from messaging.models import Attachment, Message, Report
 from messaging.selectors import CHANGES_MAX_LIMIT, HISTORY_MAX_LIMIT, SEARCH_MAX_LIMIT
@@ -15,30 +16,7 @@ HISTORY_DEFAULT_LIMIT = 50
 CHANGES_DEFAULT_LIMIT = 200
 SEARCH_DEFAULT_LIMIT = 20
 SEARCH_MAX_QUERY_LENGTH = 500
-ONLINE_IDS = "online_ids"
-
-
-class SenderSerializer(serializers.Serializer):
-    """`<user>` (public): never email or phone. `is_online` comes from one presence lookup
-    per list (the context's `online_ids`), else one per user."""
-
-    id = serializers.UUIDField()
-    username = serializers.CharField()
-    full_name = serializers.CharField()
-    bio = serializers.CharField()
-    status = serializers.CharField()
-    avatar = serializers.SerializerMethodField()
-    is_online = serializers.SerializerMethodField()
-    last_seen = serializers.DateTimeField()
-
-    def get_avatar(self, user) -> str | None:
-        return image_url(user.avatar)
-
-    def get_is_online(self, user) -> bool:
-        online = self.context.get(ONLINE_IDS)
-        if online is None:
-            online = online_among([user.pk])
-        return str(user.pk) in online
+ONLINE_IDS = UserSerializer.ONLINE_IDS
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -90,6 +68,8 @@ def reactions_summary(message: Message) -> list[dict]:
 
 
 class MessageListSerializer(serializers.ListSerializer):
+    """Asks presence once for all the senders of the list."""
+
     def to_representation(self, data):
         messages = list(data.all() if hasattr(data, "all") else data)
         sender_ids = {message.sender_id for message in messages if message.sender_id}
@@ -101,7 +81,7 @@ class MessageSerializer(serializers.ModelSerializer):
     """Load messages with messaging.selectors.message_queryset() to keep queries constant."""
 
     chat_id = serializers.UUIDField()
-    sender = SenderSerializer(allow_null=True)
+    sender = UserSerializer(allow_null=True)
     attachment = AttachmentSerializer(allow_null=True)
     reply_to = ReplyPreviewSerializer(allow_null=True)
     reactions = serializers.SerializerMethodField()

@@ -134,7 +134,7 @@ class MessageReactionsView(MessagingView):
         message = services.reaction_add(message_id=message_id, user=request.user, emoji=emoji)
         return Response(MessageSerializer(message).data)
 
-    @extend_schema(parameters=[ReactionSerializer], responses=MessageSerializer)
+    @extend_schema(parameters=[ReactionSerializer], responses={200: MessageSerializer})
     def delete(self, request, message_id):
         emoji = self.query(ReactionSerializer)["emoji"]
         message = services.reaction_remove(message_id=message_id, user=request.user, emoji=emoji)
