@@ -2,16 +2,29 @@
 services fetch a chat a user may not see: not a member (or a hidden chat's history that was
 cleared) is a 404, never a 403, so ids cannot be probed."""
 
+import uuid
+from base64 import urlsafe_b64decode, urlsafe_b64encode
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from accounts import presence
+from accounts.models import User
 from chats.models import Chat, Membership
+
+CHATS_PAGE_DEFAULT = 50
+CHATS_PAGE_MAX = 100
 
 
 def membership_get(*, user, chat_id) -> Membership:
     """The caller's membership of `chat_id`, with the chat loaded; Http404 if there is none."""
     try:
         return Membership.objects.select_related("chat").get(chat_id=chat_id, user=user)
-    except (Membership.DoesNotExist, ValueError, TypeError):
+    except (Membership.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404
 
 
@@ -23,3 +36,109 @@ def contact_ids(*, user_id) -> set[str]:
     """Ids of the other people who share a chat with the user (who hear their presence)."""
     shared = Membership.objects.filter(chat__memberships__user_id=user_id).exclude(user_id=user_id)
     return {str(uid) for uid in shared.values_list("user_id", flat=True).distinct()}
+
+
+def chat_page_for_user(
+    *, user, limit: int = CHATS_PAGE_DEFAULT, before: str | None = None
+) -> tuple[list[Membership], str | None]:
+    """The user's visible chats (their memberships, chat loaded), most recent activity first,
+    and the cursor of the next page (None on the last).
+
+    Keyset paging on (activity, id): a chat whose activity moves while a client pages is
+    not repeated or skipped on later pages; it shows on the next first page.
+    """
+    memberships = visible_memberships(user=user).order_by("-chat__last_activity_at", "-chat_id")
+    if before is not None:
+        activity, chat_id = cursor_decode(before)
+        memberships = memberships.filter(
+            Q(chat__last_activity_at__lt=activity)
+            | Q(chat__last_activity_at=activity, chat_id__lt=chat_id)
+        )
+    page = list(memberships[: limit + 1])
+    if len(page) <= limit:
+        return page, None
+    return page[:limit], cursor_encode(page[limit - 1].chat)
+
+
+def visible_memberships(*, user) -> QuerySet[Membership]:
+    """The user's memberships of chats they have not hidden, with the chat loaded."""
+    return Membership.objects.filter(user=user, is_hidden=False).select_related("chat")
+
+
+def cursor_encode(chat: Chat) -> str:
+    raw = f"{chat.last_activity_at.isoformat()}|{chat.pk}"
+    return urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The (activity, id) a cursor names; a ValidationError on `before` if it names none."""
+    try:
+        raw = urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        activity, chat_id = raw.split("|")
+        moment = datetime.fromisoformat(activity)
+        if moment.tzinfo is None:
+            raise ValueError(activity)
+        return moment, uuid.UUID(chat_id)
+    except ValueError:
+        raise ValidationError({"before": ["Not a valid cursor."]})
+
+
+def chat_sync_for_user(*, user) -> list[dict]:
+    """Counters of every chat the user sees: a chat the client knows that is missing here
+    was left, deleted or hidden."""
+    rows = visible_memberships(user=user).order_by("chat_id")
+    return [
+        {
+            "id": chat_id,
+            "version": version,
+            "last_seq": last_seq,
+            "last_read_seq": last_read_seq,
+            "cleared_seq": cleared_seq,
+        }
+        for chat_id, version, last_seq, last_read_seq, cleared_seq in rows.values_list(
+            "chat_id", "chat__version", "chat__last_seq", "last_read_seq", "cleared_seq"
+        )
+    ]
+
+
+def member_list(*, chat_ids: Iterable) -> list[Membership]:
+    """The memberships of the chats, users loaded, earliest-joined first."""
+    memberships = Membership.objects.filter(chat_id__in=list(chat_ids)).select_related("user")
+    return list(memberships.order_by("joined_at", "id"))
+
+
+def group_members_for_member(*, user, chat_id) -> list[Membership]:
+    """The members of a group the user is in: 404 if they are not, 400 for a direct chat."""
+    if membership_get(user=user, chat_id=chat_id).chat.is_direct:
+        raise ValidationError("A direct chat has no members to manage.")
+    return member_list(chat_ids=[chat_id])
+
+
+def member_counts(*, chat_ids: Iterable) -> dict[uuid.UUID, int]:
+    counts = (
+        Membership.objects.filter(chat_id__in=list(chat_ids))
+        .order_by()
+        .values_list("chat_id")
+        .annotate(count=Count("id"))
+    )
+    return dict(counts)
+
+
+def direct_partners(*, memberships: Iterable[Membership]) -> dict[int, User | None]:
+    """For each membership (by its id) of a direct chat, the other member (None when their
+    account is gone), in one query for all of them."""
+    direct = [m for m in memberships if m.chat.is_direct]
+    users_by_chat = defaultdict(list)
+    for member in member_list(chat_ids={m.chat_id for m in direct}):
+        users_by_chat[member.chat_id].append(member.user)
+    return {
+        viewer.pk: next((u for u in users_by_chat[viewer.chat_id] if u.pk != viewer.user_id), None)
+        for viewer in direct
+    }
+
+
+def chat_online_members(*, chat_id) -> list[User]:
+    """The members of the chat with a socket open now (one presence lookup)."""
+    users = [membership.user for membership in member_list(chat_ids=[chat_id])]
+    online = presence.online_among([user.pk for user in users])
+    return [user for user in users if str(user.pk) in online]
