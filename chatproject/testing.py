@@ -115,7 +115,8 @@ class SocketClient:
     """A WebSocket client that reads events with a deadline (never a sleep)."""
 
     def __init__(self, ws_url: str, token: str, **kwargs):
-        self.ws = connect(f"{ws_url}?token={token}", open_timeout=10, **kwargs)
+        # legacy=True: a plain connection the test closes itself, not a context manager.
+        self.ws = connect(f"{ws_url}?token={token}", open_timeout=10, legacy=True, **kwargs)
 
     def send(self, frame: dict) -> None:
         self.ws.send(json.dumps(frame))
@@ -123,11 +124,11 @@ class SocketClient:
     def next_event(self, timeout: float = 10) -> dict:
         return json.loads(self.ws.recv(timeout=timeout))
 
-    def next_of_type(self, event_type: str, timeout: float = 10) -> dict:
-        """The next event of `event_type`, passing over others."""
+    def next_of_type(self, event_type: str, timeout: float = 10, **fields) -> dict:
+        """The next event of `event_type` (with those `fields`), passing over others."""
         while True:
             event = self.next_event(timeout)
-            if event["type"] == event_type:
+            if event["type"] == event_type and fields.items() <= event.items():
                 return event
 
     def close(self) -> None:

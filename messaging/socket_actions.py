@@ -11,10 +11,21 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
+from accounts import presence
+from accounts import services as account_services
+from accounts.models import User
+from accounts.serializers import MeSerializer
 from chatproject.middleware import DATABASE_DOWN_ERRORS, is_pool_timeout
+from chats import selectors as chat_selectors
+from chats import services as chat_services
+from chats.serializers import chats_data
 from messaging import realtime
+from messaging import services as message_services
+from messaging.serializers import MessageSerializer
+from messaging.throttles import send_rate_check
 
 TYPING_EXPIRES_IN = 6
+INITIAL_CHATS = 20
 
 
 @dataclass
@@ -97,10 +108,6 @@ async def on_typing(consumer, frame):
 
 
 async def on_send_message(consumer, frame):
-    from messaging import services
-    from messaging.serializers import MessageSerializer
-    from messaging.throttles import send_rate_check
-
     chat_id = chat_id_field(frame)
     client_id = field(frame, "client_id", str, required=False)
     reply_to = field(frame, "reply_to", int, required=False)
@@ -115,27 +122,25 @@ async def on_send_message(consumer, frame):
         retry_after = send_rate_check(consumer.user)
         if retry_after:
             raise FrameError("rate_limited", "Sending too fast.", retry_after=retry_after)
-        message, _ = services.message_send(
+        message, _ = message_services.message_send(
             chat_id=chat_id,
             sender=consumer.user,
             content=content,
             client_id=client_id,
             reply_to_id=reply_to,
         )
-        return MessageSerializer(message, context={"viewer": consumer.user}).data
+        return MessageSerializer(message).data
 
     message = await send()
     return {"type": "ack", "client_id": client_id, "message": message}
 
 
 async def on_mark_read(consumer, frame):
-    from chats import services
-
     chat_id = chat_id_field(frame)
     seq = field(frame, "seq", int)
     if seq < 0:
         raise FrameError("invalid", "`seq` must not be negative.")
-    await database_sync_to_async(services.chat_mark_read)(
+    await database_sync_to_async(chat_services.chat_mark_read)(
         chat_id=chat_id, user=consumer.user, seq=seq
     )
     return None
@@ -151,28 +156,31 @@ HANDLERS = {
 
 @database_sync_to_async
 def chat_ids_of(user) -> set[str]:
-    from chats.models import Membership
-
-    memberships = Membership.objects.filter(user=user, is_hidden=False)
+    memberships = chat_selectors.visible_memberships(user=user)
     return {str(chat_id) for chat_id in memberships.values_list("chat_id", flat=True)}
 
 
 @database_sync_to_async
 def initial_data(user) -> dict:
-    raise NotImplementedError
+    memberships, next_cursor = chat_selectors.chat_page_for_user(user=user, limit=INITIAL_CHATS)
+    contacts = chat_selectors.contact_ids(user_id=user.pk)
+    return {
+        "type": "initial_data",
+        "user": MeSerializer(user).data,
+        "chats": chats_data(memberships),
+        "chats_next": next_cursor,
+        "sync": chat_selectors.chat_sync_for_user(user=user),
+        "online_users": sorted(presence.online_among(contacts)),
+    }
 
 
 @database_sync_to_async
 def announce_presence(user_id: str, is_online: bool) -> None:
     """Tell the people who share a chat with the user; going offline stores `last_seen`."""
-    from accounts.models import User
-    from accounts.services import user_mark_seen
-    from chats.selectors import contact_ids
-
     if is_online:
         last_seen = User.objects.filter(pk=user_id).values_list("last_seen", flat=True).first()
     else:
-        last_seen = user_mark_seen(user_id=user_id)
+        last_seen = account_services.user_mark_seen(user_id=user_id)
     event = {"type": "presence", "user_id": user_id, "is_online": is_online, "last_seen": last_seen}
-    for contact_id in contact_ids(user_id=user_id):
+    for contact_id in chat_selectors.contact_ids(user_id=user_id):
         realtime.publish_to_user(contact_id, event)
