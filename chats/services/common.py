@@ -65,16 +65,17 @@ def check_group_size(count: int) -> None:
 
 
 def active_users(user_ids: Iterable, *, field: str, ignore: Iterable = ()) -> list[User]:
-    """The active users of `user_ids` (but those in `ignore`); 400 for an unknown, inactive
-    or repeated id."""
+    """The active users of `user_ids` (but those in `ignore`) in the order given; 400 for an
+    unknown, inactive or repeated id."""
     try:
         ids = [uuid.UUID(str(user_id)) for user_id in user_ids]
     except ValueError:
         raise ValidationError({field: ["Not a valid user id."]})
     if len(set(ids)) != len(ids):
         raise ValidationError({field: ["A user id appears more than once."]})
-    wanted = set(ids) - set(ignore)
-    users = list(User.objects.filter(pk__in=wanted, is_active=True))
+    ignored = set(ignore)
+    wanted = [user_id for user_id in ids if user_id not in ignored]
+    users = User.objects.filter(is_active=True).in_bulk(wanted)
     if len(users) != len(wanted):
         raise ValidationError({field: ["Unknown or inactive user."]})
-    return users
+    return [users[user_id] for user_id in wanted]
