@@ -73,13 +73,10 @@ def on_chat_unhidden(sender, *, chat, membership, **kwargs):
 def on_members_added(sender, *, chat, memberships, actor, **kwargs):
     """`member_added` for each (at the version the change took), then the notice in the
     timeline, then each new member's own <chat>, which already shows that notice."""
-    for membership in memberships:
+    users = UserSerializer([membership.user for membership in memberships], many=True).data
+    for membership, user in zip(memberships, users, strict=True):
         payload = chat_event(
-            "member_added",
-            chat_id=chat.pk,
-            version=chat.version,
-            user=UserSerializer(membership.user).data,
-            role=membership.role,
+            "member_added", chat_id=chat.pk, version=chat.version, user=user, role=membership.role
         )
         realtime.publish_to_chat(chat.pk, payload)
     names = ", ".join(membership.user.username for membership in memberships)

@@ -93,7 +93,8 @@ def _send(*, chat_id, sender, content, client_id, reply_to_id, stored) -> tuple[
         if stored is not None:
             _attachment_create(message, stored)
         chat_mark_read(chat_id=chat.pk, user=sender, seq=message.seq, announce=False)
-        chat_unhide_for_members(chat=chat)
+        if chat.is_direct:
+            chat_unhide_for_members(chat=chat)
         message = message_load(message_id=message.pk)
         publish_message("new_message", message)
     return message, True
