@@ -15,4 +15,5 @@ urlpatterns = [
     path("users/me/avatar", views.AvatarView.as_view(), name="user-avatar"),
     path("users/online", views.OnlineUserListView.as_view(), name="user-online"),
     path("users/<uuid:user_id>", views.UserDetailView.as_view(), name="user-detail"),
+    path("ws/stats", views.SocketStatsView.as_view(), name="ws-stats"),
 ]

@@ -1,16 +1,16 @@
 """The auth and user endpoints of API.md: thin views over accounts.services/selectors."""
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import presence, selectors, services
 from accounts.serializers import (
     AuthResultSerializer,
     AvatarUploadSerializer,
@@ -220,3 +220,18 @@ class UserDetailView(APIView):
     @extend_schema(responses={200: UserSerializer})
     def get(self, request, user_id):
         return Response(UserSerializer(selectors.user_get_active(user_id=user_id)).data)
+
+
+class SocketStatsView(APIView):
+    """Open sockets and online users over all server processes (staff only)."""
+
+    permission_classes = (IsAdminUser,)
+
+    @extend_schema(
+        responses=inline_serializer(
+            "SocketStats",
+            {"connections": serializers.IntegerField(), "online_users": serializers.IntegerField()},
+        )
+    )
+    def get(self, request):
+        return Response(presence.counts())

@@ -301,3 +301,15 @@ class TestOnline:
         client = client_for(alice)
         with django_assert_num_queries(4):  # session, contacts, count, page
             assert client.get("/api/v1/users/online").json()["count"] == batch
+
+
+def test_socket_stats_are_for_staff_only(client_for, alice):
+    assert client_for(alice).get("/api/v1/ws/stats").status_code == 403
+
+
+def test_socket_stats_count_sockets_over_all_processes(client_for, alice):
+    alice.is_staff = True
+    alice.save(update_fields=["is_staff"])
+    response = client_for(alice).get("/api/v1/ws/stats")
+    assert response.status_code == 200
+    assert response.json() == {"connections": 0, "online_users": 0}

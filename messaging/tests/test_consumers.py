@@ -267,3 +267,15 @@ async def test_presence_goes_online_and_offline(alice, bob, connect, settings):
     await bob_socket.close()
     offline = await alice_socket.receive_type("presence")
     assert offline["is_online"] is False and offline["last_seen"]
+
+
+async def test_socket_stats_count_an_open_socket(alice, bob, connect, client_for):
+    bob.is_staff = True
+    await sync_to_async(bob.save)(update_fields=["is_staff"])
+    staff = await sync_to_async(client_for)(bob)
+    before = (await sync_to_async(staff.get)("/api/v1/ws/stats")).json()
+    await connect(alice)
+    after = (await sync_to_async(staff.get)("/api/v1/ws/stats")).json()
+    assert after["connections"] == before["connections"] + 1
+    assert after["online_users"] == before["online_users"] + 1
+
