@@ -1,6 +1,7 @@
 import pytest
 
 from chats.services import chat_delete, chat_mark_read
+from messaging.realtime import PublishStats
 from messaging.services import message_delete, message_edit, reaction_add
 from messaging.tests.factories import direct_chat, group_chat, messages, send
 
@@ -353,3 +354,20 @@ def test_search_skips_tombstones_and_can_be_limited_to_a_chat(chat, alice, clien
 @pytest.mark.parametrize("query", ["", "?q=", "?q=%20%20", "?q=a&limit=0", "?q=a&chat_id=x"])
 def test_bad_searches_are_400(alice, client_for, query):
     assert search(client_for(alice), query).status_code == 400
+
+
+def test_a_send_is_stored_and_answered_201_while_the_channel_layer_is_down(
+    chat, alice, client_for, settings, django_capture_on_commit_callbacks
+):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": "redis://127.0.0.1:1/0", "socket_timeout": 0.5}]},
+        }
+    }
+    failures = PublishStats.failures
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_message(client_for(alice), chat, content="stored anyway")
+    assert response.status_code == 201 and PublishStats.failures == failures + 1
+    body = client_for(alice).get(f"/api/v1/chats/{chat.pk}/changes?since=0").json()
+    assert [m["content"] for m in body["messages"]] == ["stored anyway"]

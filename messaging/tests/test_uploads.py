@@ -159,3 +159,14 @@ def test_deleting_a_message_deletes_its_file(alice, bob, client_for, settings, e
     events.run_on_commit_callbacks()
     assert not any((settings.MEDIA_ROOT / "attachments").iterdir())
     assert api.get(f"/api/v1/messages/{body['id']}").json()["attachment"] is None
+
+
+def test_a_refused_upload_leaves_no_file_behind(alice, bob, client_for, settings):
+    chat = group_chat(alice, bob)
+    response = client_for(alice).post(
+        f"/api/v1/chats/{chat.pk}/messages",
+        {"file": upload("a.txt", b"abc"), "reply_to": 999_999},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert not any((settings.MEDIA_ROOT / "attachments").iterdir())
