@@ -4,6 +4,7 @@ A chat the caller is not in is a 404 on every route: reads go through
 `chats.selectors.membership_get`, writes through services that check the same way.
 """
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
@@ -11,6 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.serializers import UserSerializer
+from chatproject.exceptions import PayloadTooLarge
+from chatproject.middleware import MULTIPART_OVERHEAD_BYTES
 from chats import selectors, services
 from chats.models import Chat
 from chats.serializers import (
@@ -112,6 +115,10 @@ class ChatAvatarView(APIView):
         request={"multipart/form-data": ChatAvatarSerializer}, responses=ChatDetailSerializer
     )
     def put(self, request, chat_id):
+        # Refused before the body is parsed when its length already says it is too big.
+        limit = settings.MAX_AVATAR_BYTES + MULTIPART_OVERHEAD_BYTES
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+            raise PayloadTooLarge
         image = valid_data(ChatAvatarSerializer, request.data)["avatar"]
         services.chat_avatar_set(chat_id=chat_id, actor=request.user, image=image)
         return detail_response(request, chat_id)

@@ -366,6 +366,13 @@ class TestAvatar:
         chat = group_chat(alice)
         assert self.put(client_for(alice), chat, image_bytes(size=(200, 200))).status_code == 413
 
+    def test_a_body_over_the_avatar_limit_is_refused_before_it_is_read(
+        self, alice, client_for, settings
+    ):
+        chat = group_chat(alice)
+        big = image_bytes() + b"\0" * (settings.MAX_AVATAR_BYTES + 128 * 1024)
+        assert self.put(client_for(alice), chat, big).status_code == 413
+
     def test_members_403_and_direct_chats_400(self, alice, bob, client_for):
         group = group_chat(alice, bob)
         assert self.put(client_for(bob), group, image_bytes()).status_code == 403
