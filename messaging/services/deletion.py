@@ -2,12 +2,12 @@
 every message of an account that is being deleted."""
 
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from chatproject.files import file_delete
 from chats.models import Chat
 from chats.services import chat_lock
 from messaging.events import publish_message, publish_reaction
@@ -105,4 +105,4 @@ def _files_delete_on_commit(attachments) -> None:
 
 def _files_delete(names: list[str]) -> None:
     for name in names:
-        default_storage.delete(name)
+        file_delete(name)

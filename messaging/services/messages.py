@@ -3,12 +3,11 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chatproject.files import file_save
+from chatproject.files import file_delete, file_save
 from chats.models import Chat, Membership
 from chats.selectors import membership_get
 from chats.services import chat_lock, chat_mark_read, chat_unhide_for_members
@@ -191,7 +190,7 @@ def _upload_store(upload) -> StoredUpload:
 
 def _upload_discard(stored: StoredUpload | None) -> None:
     if stored is not None:
-        default_storage.delete(stored.name)
+        file_delete(stored.name)
 
 
 def _attachment_create(message: Message, stored: StoredUpload) -> Attachment:
