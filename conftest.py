@@ -46,9 +46,14 @@ def client_for(db):
 
 
 @pytest.fixture
-def events(db):
+def events(db, settings):
     """Listens on channel-layer groups. The test's transaction never commits, so reading the
-    events first runs the on-commit callbacks (the publishes) queued so far."""
+    events first runs the on-commit callbacks (the publishes) queued so far.
+
+    What a service publishes is read back from the in-memory layer, also when REDIS_URL is
+    set; delivery through Redis is what the consumer and end-to-end tests cover.
+    """
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     return EventListener()
 
 

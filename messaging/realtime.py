@@ -53,11 +53,22 @@ def publish_to_chat(chat_id, payload: dict, *, skip_user_id=None) -> None:
 async def publish_to_chat_now(chat_id, payload: dict, *, skip_user_id=None) -> None:
     """From async code, for events with no transaction behind them (typing)."""
     message = {"type": "event.forward", "text": to_json(payload), "skip_user": str(skip_user_id)}
+    await _send_now_async(chat_group(chat_id), message)
+
+
+async def publish_to_users_now(user_ids, payload: dict) -> None:
+    """From async code, to several people's sockets (presence); serialised once."""
+    message = {"type": "event.forward", "text": to_json(payload)}
+    for user_id in user_ids:
+        await _send_now_async(user_group(user_id), message)
+
+
+async def _send_now_async(group: str, message: dict) -> None:
     try:
-        await get_channel_layer().group_send(chat_group(chat_id), message)
+        await get_channel_layer().group_send(group, message)
     except Exception:
         PublishStats.failures += 1
-        logger.exception("publish to chat %s failed", chat_id)
+        logger.exception("publish to %s failed", group)
 
 
 def publish_to_user(user_id, payload: dict) -> None:

@@ -174,13 +174,21 @@ def initial_data(user) -> dict:
     }
 
 
+async def announce_presence(user_id: str, is_online: bool) -> None:
+    """Tell the people who share a chat with the user; going offline stores `last_seen`.
+
+    Published from the event loop, not from the database thread, so a process shutting
+    down never leaves that thread waiting on a loop that is gone.
+    """
+    event, contact_ids = await _presence_event(user_id, is_online)
+    await realtime.publish_to_users_now(contact_ids, event)
+
+
 @database_sync_to_async
-def announce_presence(user_id: str, is_online: bool) -> None:
-    """Tell the people who share a chat with the user; going offline stores `last_seen`."""
+def _presence_event(user_id: str, is_online: bool) -> tuple[dict, set[str]]:
     if is_online:
         last_seen = User.objects.filter(pk=user_id).values_list("last_seen", flat=True).first()
     else:
         last_seen = account_services.user_mark_seen(user_id=user_id)
     event = {"type": "presence", "user_id": user_id, "is_online": is_online, "last_seen": last_seen}
-    for contact_id in chat_selectors.contact_ids(user_id=user_id):
-        realtime.publish_to_user(contact_id, event)
+    return event, chat_selectors.contact_ids(user_id=user_id)
