@@ -70,6 +70,7 @@ export function setOnlineUsers(onlineIds) {
 }
 
 export function presenceOf(userId) {
+  if (isMe(userId)) return { is_online: true, last_seen: null };
   const known = state.presence.get(userId);
   const user = state.users.get(userId);
   return {

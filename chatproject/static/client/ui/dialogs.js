@@ -161,8 +161,9 @@ export function openGroupDialog() {
 
 // --- Chat info ------------------------------------------------------------------------------
 
+/** Drawn once the chat is re-read (members, roles), so a late redraw never eats typing. */
 export function openChatInfo(chatId) {
-  const body = h('div');
+  const body = h('div', {}, h('p', { class: 'muted', text: 'Loading…' }));
   const dialog = showDialog('Chat info', body);
   const render = () => {
     const chat = state.chats.get(chatId);
@@ -172,8 +173,7 @@ export function openChatInfo(chatId) {
     }
     body.replaceChildren(chat.type === 'group' ? groupInfo(chat, render, dialog) : directInfo(chat, dialog));
   };
-  render();
-  refreshChat(chatId).then(render).catch(report);
+  refreshChat(chatId).catch(report).finally(render);
 }
 
 function directInfo(chat, dialog) {
