@@ -71,15 +71,13 @@ class ChatListView(APIView):
                 user=request.user, other_user_id=data["user_id"]
             )
         else:
-            chat, created = (
-                services.group_create(
-                    creator=request.user,
-                    name=data["name"],
-                    description=data.get("description", ""),
-                    member_ids=data.get("member_ids", []),
-                ),
-                True,
+            chat = services.group_create(
+                creator=request.user,
+                name=data["name"],
+                description=data.get("description", ""),
+                member_ids=data.get("member_ids", []),
             )
+            created = True
         return detail_response(
             request, chat.pk, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

@@ -54,6 +54,16 @@ class TestCreation:
         assert sent_signals.names() == ["chat_created"]
         assert set(chat.memberships.values_list("role", flat=True)) == {"member"}
 
+    def test_opening_a_chat_one_had_hidden_announces_it_back_to_them_only(
+        self, alice, bob, sent_signals
+    ):
+        chat = direct_chat(alice, bob)
+        chat_delete(chat_id=chat.pk, actor=alice)
+        direct_chat_get_or_create(user=alice, other_user_id=bob.pk)
+        direct_chat_get_or_create(user=bob, other_user_id=alice.pk)
+        assert sent_signals.names() == ["chat_created", "chat_hidden", "chat_unhidden"]
+        assert sent_signals.only("chat_unhidden")["membership"].user == alice
+
     def test_group_members_start_with_nothing_unread(self, alice, bob):
         chat = group_chat(alice, bob)
         assert set(chat.memberships.values_list("last_read_seq", flat=True)) == {0}
