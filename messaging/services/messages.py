@@ -92,8 +92,6 @@ def _send(*, chat_id, sender, content, client_id, reply_to_id, stored) -> tuple[
         if stored is not None:
             _attachment_create(message, stored)
         chat_mark_read(chat_id=chat.pk, user=sender, seq=message.seq, announce=False)
-        if chat.is_direct:
-            chat_unhide_for_members(chat=chat)
         message = message_load(message_id=message.pk)
         publish_message("new_message", message)
     return message, True
@@ -102,6 +100,7 @@ def _send(*, chat_id, sender, content, client_id, reply_to_id, stored) -> tuple[
 def message_post_system(*, chat_id, content: str) -> Message:
     """A notice in the chat's timeline with no sender (members joining and leaving, staff
     broadcasts); announced as `new_message` like any other."""
+    content = content_check(content, required=True)
     with transaction.atomic():
         chat = chat_lock(chat_id=chat_id, take_version=False)
         message = _append(chat, sender=None, content=content, type=Message.Type.SYSTEM)
@@ -111,13 +110,16 @@ def message_post_system(*, chat_id, content: str) -> Message:
 
 
 def _append(chat: Chat, **fields) -> Message:
-    """The chat's next message: seq = last_seq + 1 and the next version, under its lock."""
+    """The chat's next message: seq = last_seq + 1 and the next version, under its lock. A
+    direct chat hidden by a member comes back to them with it."""
     message = Message.objects.create(
         chat=chat, seq=chat.last_seq + 1, version=chat.version + 1, **fields
     )
     chat.last_seq, chat.version = message.seq, message.version
     chat.last_activity_at = message.created_at
     chat.save(update_fields=["last_seq", "version", "last_activity_at"])
+    if chat.is_direct:
+        chat_unhide_for_members(chat=chat)
     return message
 
 

@@ -10,6 +10,7 @@ from messaging.services import (
     MessageConflict,
     message_delete,
     message_edit,
+    message_post_system,
     message_send,
     reaction_add,
     reaction_remove,
@@ -124,6 +125,13 @@ def test_a_new_message_brings_a_hidden_direct_chat_back(alice, bob, events):
     assert event["type"] == "chat_created"
     assert event["chat"]["last_message"]["id"] == message.pk
     assert event["chat"]["unread_count"] == 1
+
+
+def test_a_staff_notice_also_brings_a_hidden_direct_chat_back(alice, bob):
+    chat = direct_chat(alice, bob)
+    chat_delete(chat_id=chat.pk, actor=bob)
+    message_post_system(chat_id=chat.pk, content="Maintenance tonight")
+    assert not Membership.objects.get(chat=chat, user=bob).is_hidden
 
 
 def test_only_the_sender_edits_and_the_old_text_is_kept(alice, bob):
