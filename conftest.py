@@ -1,10 +1,14 @@
 """Fixtures shared by every app's tests: a fixed cast, API clients, and captured events."""
 
 import os
+import time
+import uuid
 
 import pytest
+from asgiref.sync import async_to_sync
 from rest_framework.test import APIClient
 
+from accounts import presence
 from accounts.tests.factories import UserFactory
 from messaging.tests.events import EventListener
 
@@ -55,6 +59,22 @@ def events(db, settings):
     """
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     return EventListener()
+
+
+@pytest.fixture
+def mark_online():
+    """mark_online(user): the user has a live socket until the test ends."""
+    sockets = []
+
+    def mark(user):
+        socket = f"test-{uuid.uuid4()}"
+        async_to_sync(presence.store().add)(str(user.pk), socket, time.time() + 60)
+        sockets.append((str(user.pk), socket))
+
+    yield mark
+    for user_id, socket in sockets:
+        async_to_sync(presence.store().remove)(user_id, socket)
+        async_to_sync(presence.store().end_if_no_sockets)(user_id)
 
 
 @pytest.fixture(autouse=True)

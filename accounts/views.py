@@ -1,6 +1,5 @@
 """The auth and user endpoints of API.md: thin views over accounts.services/selectors."""
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
@@ -28,17 +27,10 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.throttles import AuthRateThrottle
-from chatproject.exceptions import PayloadTooLarge
-from chatproject.middleware import MULTIPART_OVERHEAD_BYTES
+from chatproject.api import avatar_size_check, valid_data
 
 LOGIN_REFUSED = "No active account found with the given credentials."
 NO_CONTENT = OpenApiResponse(description="Done.")
-
-
-def valid_data(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def auth_result(user, tokens: dict) -> dict:
@@ -63,7 +55,7 @@ class PublicView(JSONView):
 class RegisterView(PublicView):
     @extend_schema(request=RegisterSerializer, responses={201: AuthResultSerializer})
     def post(self, request):
-        user = services.user_register(**valid_data(RegisterSerializer, request))
+        user = services.user_register(**valid_data(RegisterSerializer, request.data))
         tokens = services.session_start(user=user)
         return Response(auth_result(user, tokens), status=status.HTTP_201_CREATED)
 
@@ -71,7 +63,7 @@ class RegisterView(PublicView):
 class LoginView(PublicView):
     @extend_schema(request=LoginSerializer, responses={200: AuthResultSerializer})
     def post(self, request):
-        data = valid_data(LoginSerializer, request)
+        data = valid_data(LoginSerializer, request.data)
         try:
             user = services.user_authenticate(login=data["username"], password=data["password"])
         except services.InvalidCredentials:
@@ -82,7 +74,7 @@ class LoginView(PublicView):
 class RefreshView(PublicView):
     @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer})
     def post(self, request):
-        data = valid_data(RefreshSerializer, request)
+        data = valid_data(RefreshSerializer, request.data)
         try:
             return Response(services.session_refresh(refresh=data["refresh"]))
         except services.SessionError as error:
@@ -92,7 +84,7 @@ class RefreshView(PublicView):
 class LogoutView(JSONView):
     @extend_schema(request=RefreshSerializer, responses={204: NO_CONTENT})
     def post(self, request):
-        data = valid_data(RefreshSerializer, request)
+        data = valid_data(RefreshSerializer, request.data)
         try:
             services.session_logout(user=request.user, refresh=data["refresh"])
         except services.SessionError as error:
@@ -103,7 +95,7 @@ class LogoutView(JSONView):
 class RecoverView(PublicView):
     @extend_schema(request=RecoverSerializer, responses={204: NO_CONTENT})
     def post(self, request):
-        data = valid_data(RecoverSerializer, request)
+        data = valid_data(RecoverSerializer, request.data)
         services.user_recover(
             login=data["username"],
             security_phrase=data["security_phrase"],
@@ -115,7 +107,7 @@ class RecoverView(PublicView):
 class PasswordChangeView(JSONView):
     @extend_schema(request=PasswordChangeSerializer, responses={200: TokenPairSerializer})
     def post(self, request):
-        data = valid_data(PasswordChangeSerializer, request)
+        data = valid_data(PasswordChangeSerializer, request.data)
         tokens = services.user_change_password(user=request.user, **data)
         return Response(tokens)
 
@@ -127,7 +119,7 @@ class MeView(JSONView):
 
     @extend_schema(request=ProfileUpdateSerializer, responses={200: MeSerializer})
     def patch(self, request):
-        changes = valid_data(ProfileUpdateSerializer, request)
+        changes = valid_data(ProfileUpdateSerializer, request.data)
         user = services.user_update_profile(user=request.user, changes=changes)
         return Response(MeSerializer(user).data)
 
@@ -136,7 +128,7 @@ class MeView(JSONView):
         responses={204: NO_CONTENT},
     )
     def delete(self, request):
-        data = valid_data(PasswordConfirmSerializer, request)
+        data = valid_data(PasswordConfirmSerializer, request.data)
         services.user_delete(user=request.user, password=data["password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -145,7 +137,7 @@ class SecurityPhraseView(JSONView):
     @extend_schema(request=SecurityPhraseSerializer, responses={204: NO_CONTENT})
     def put(self, request):
         services.user_set_security_phrase(
-            user=request.user, **valid_data(SecurityPhraseSerializer, request)
+            user=request.user, **valid_data(SecurityPhraseSerializer, request.data)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -157,11 +149,8 @@ class AvatarView(APIView):
         request={"multipart/form-data": AvatarUploadSerializer}, responses={200: MeSerializer}
     )
     def put(self, request):
-        # Refused before the body is parsed when its length already says it is too big.
-        limit = settings.MAX_AVATAR_BYTES + MULTIPART_OVERHEAD_BYTES
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
-            raise PayloadTooLarge
-        upload = valid_data(AvatarUploadSerializer, request)["avatar"]
+        avatar_size_check(request)
+        upload = valid_data(AvatarUploadSerializer, request.data)["avatar"]
         user = services.user_set_avatar(user=request.user, upload=upload)
         return Response(MeSerializer(user).data)
 

@@ -4,21 +4,9 @@ everyone, is an action through chats.services (members hear of it), never a dire
 from django.contrib import admin, messages
 from django.db.models import Count
 
+from chatproject.admin import ReadOnlyAdminMixin
 from chats import services
 from chats.models import Chat, Membership
-
-
-class ReadOnlyAdminMixin:
-    """Pages to look at; actions are the only way to change anything."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return obj is None and super().has_change_permission(request)
 
 
 class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -4,7 +4,6 @@ A chat the caller is not in is a 404 on every route: reads go through
 `chats.selectors.membership_get`, writes through services that check the same way.
 """
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
@@ -12,8 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.serializers import UserSerializer
-from chatproject.exceptions import PayloadTooLarge
-from chatproject.middleware import MULTIPART_OVERHEAD_BYTES
+from chatproject.api import avatar_size_check, valid_data
 from chats import selectors, services
 from chats.models import Chat
 from chats.serializers import (
@@ -35,12 +33,6 @@ from chats.serializers import (
 )
 
 NO_CONTENT = {204: None}
-
-
-def valid_data(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def detail_response(request, chat_id, *, status_code: int = status.HTTP_200_OK) -> Response:
@@ -113,15 +105,12 @@ class ChatAvatarView(APIView):
         request={"multipart/form-data": ChatAvatarSerializer}, responses=ChatDetailSerializer
     )
     def put(self, request, chat_id):
-        # Refused before the body is parsed when its length already says it is too big.
-        limit = settings.MAX_AVATAR_BYTES + MULTIPART_OVERHEAD_BYTES
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
-            raise PayloadTooLarge
+        avatar_size_check(request)
         image = valid_data(ChatAvatarSerializer, request.data)["avatar"]
         services.chat_avatar_set(chat_id=chat_id, actor=request.user, image=image)
         return detail_response(request, chat_id)
 
-    @extend_schema(request=None, responses=ChatDetailSerializer)
+    @extend_schema(request=None, responses={200: ChatDetailSerializer})
     def delete(self, request, chat_id):
         services.chat_avatar_delete(chat_id=chat_id, actor=request.user)
         return detail_response(request, chat_id)

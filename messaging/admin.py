@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Value, When
 
+from chatproject.admin import ReadOnlyAdminMixin
 from messaging import services
 from messaging.models import Attachment, Message, Report
 
@@ -15,18 +16,7 @@ def preview(text: str) -> str:
     return text if len(text) <= PREVIEW_LENGTH else text[: PREVIEW_LENGTH - 1] + "…"
 
 
-class ServiceOnlyAdmin(admin.ModelAdmin):
-    """Pages to look at; the actions are the only way to change anything."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return obj is None and super().has_change_permission(request)
-
+class ServiceOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def run_action(self, request, queryset, action, done: str) -> None:
         count = 0
         for obj in queryset:

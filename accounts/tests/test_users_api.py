@@ -1,31 +1,12 @@
-import time
 import uuid
 
 import pytest
-from asgiref.sync import async_to_sync
 
-from accounts import presence
 from accounts.models import User
 from accounts.tests.factories import TEST_PASSWORD, UserFactory
 
 PUBLIC_FIELDS = {"id", "username", "full_name", "bio", "status", "avatar", "is_online"}
 PUBLIC_FIELDS |= {"last_seen"}
-
-
-@pytest.fixture
-def mark_online():
-    """mark_online(user): the user has a live socket until the test ends."""
-    sockets = []
-
-    def mark(user):
-        socket = f"test-{uuid.uuid4()}"
-        async_to_sync(presence.store().add)(str(user.pk), socket, time.time() + 60)
-        sockets.append((str(user.pk), socket))
-
-    yield mark
-    for user_id, socket in sockets:
-        async_to_sync(presence.store().remove)(user_id, socket)
-        async_to_sync(presence.store().end_if_no_sockets)(user_id)
 
 
 def share_a_chat(*users):

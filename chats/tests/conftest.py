@@ -1,10 +1,5 @@
-import time
-import uuid
-
 import pytest
-from asgiref.sync import async_to_sync
 
-from accounts import presence
 from chats import signals
 
 SIGNAL_NAMES = [
@@ -46,20 +41,3 @@ def sent_signals():
     yield log
     for name, receiver in receivers.items():
         getattr(signals, name).disconnect(receiver)
-
-
-@pytest.fixture
-def mark_online():
-    """mark_online(user): the user has a live socket until the test ends (the same fixture
-    as in accounts' tests; a candidate for the root conftest)."""
-    sockets = []
-
-    def mark(user):
-        socket = f"test-{uuid.uuid4()}"
-        async_to_sync(presence.store().add)(str(user.pk), socket, time.time() + 60)
-        sockets.append((str(user.pk), socket))
-
-    yield mark
-    for user_id, socket in sockets:
-        async_to_sync(presence.store().remove)(user_id, socket)
-        async_to_sync(presence.store().end_if_no_sockets)(user_id)

@@ -1,0 +1,20 @@
+"""Small helpers every app's REST views share."""
+
+from django.conf import settings
+
+from chatproject.exceptions import PayloadTooLarge
+from chatproject.middleware import MULTIPART_OVERHEAD_BYTES
+
+
+def valid_data(serializer_class, data) -> dict:
+    """The validated data of an input serializer; DRF's 400 when it is invalid."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def avatar_size_check(request) -> None:
+    """413 before the body is parsed when its length already says the avatar is too big."""
+    limit = settings.MAX_AVATAR_BYTES + MULTIPART_OVERHEAD_BYTES
+    if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+        raise PayloadTooLarge
