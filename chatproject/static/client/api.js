@@ -199,7 +199,6 @@ export function request(method, path, options = {}) {
 export const get = (path, query) => request('GET', path, { query });
 export const post = (path, json) => request('POST', path, { json });
 export const patch = (path, json) => request('PATCH', path, { json });
-export const put = (path, json) => request('PUT', path, { json });
 export const del = (path, options) => request('DELETE', path, options);
 
 export function upload(method, path, form, onProgress) {

@@ -55,7 +55,7 @@ export function displayName(user) {
   return user.full_name || user.username;
 }
 
-export function initials(name) {
+function initials(name) {
   const letters = name.trim().split(/\s+/).slice(0, 2).map((word) => [...word][0] ?? '');
   return letters.join('').toUpperCase() || '?';
 }
@@ -67,6 +67,16 @@ export function avatar(name, url, key, size = '') {
   if (url) el.append(h('img', { src: url, alt: '' }));
   else el.textContent = initials(name);
   return el;
+}
+
+/** A person: avatar, name and a second line, as a `tag` element (a button to pick them). */
+export function personNode(tag, user, detail, props = {}) {
+  return h(
+    tag,
+    { class: 'person', ...(tag === 'button' && { type: 'button' }), ...props },
+    avatar(displayName(user), user.avatar, user.id, 'small'),
+    h('span', { class: 'person-text' }, h('strong', { text: displayName(user) }), detail),
+  );
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });

@@ -83,7 +83,7 @@ export function presenceOf(userId) {
 
 const time = (iso) => (iso ? Date.parse(iso) : 0);
 
-export function activityOf(chat) {
+function activityOf(chat) {
   return time(chat.last_message?.created_at ?? chat.created_at);
 }
 

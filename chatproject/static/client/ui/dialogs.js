@@ -18,7 +18,7 @@ import {
   updateProfile,
 } from '../actions.js';
 import { logout } from '../api.js';
-import { avatar, displayName, formatLastSeen, h, toast } from '../dom.js';
+import { avatar, displayName, formatLastSeen, h, personNode, toast } from '../dom.js';
 import { icon } from '../icons.js';
 import { chatTitle, isMe, presenceOf, state } from '../store.js';
 
@@ -67,15 +67,6 @@ async function attempt(work, errorEl = null) {
   }
 }
 
-function personRow(user, ...extra) {
-  return h(
-    'span',
-    { class: 'person' },
-    avatar(displayName(user), user.avatar, user.id, 'small'),
-    h('span', { class: 'person-text' }, h('strong', { text: displayName(user) }), ...extra),
-  );
-}
-
 /** Search people and collect a selection (shown as removable chips). */
 function memberPicker(excluded = new Set()) {
   const selected = new Map();
@@ -108,7 +99,7 @@ function memberPicker(excluded = new Set()) {
     const choices = users.filter((user) => !excluded.has(user.id) && !selected.has(user.id));
     found.replaceChildren(
       ...choices.map((user) =>
-        h('li', {}, h('button', { type: 'button', class: 'pick', onclick: () => toggle(user) }, personRow(user, h('span', { text: `@${user.username}` })))),
+        h('li', {}, personNode('button', user, `@${user.username}`, { onclick: () => toggle(user) })),
       ),
     );
   }
@@ -276,10 +267,7 @@ function memberRow(chat, member, render) {
   return h(
     'li',
     { class: 'member' },
-    personRow(
-      user,
-      h('span', { class: 'muted', text: presence.is_online ? 'online' : formatLastSeen(presence.last_seen) }),
-    ),
+    personNode('span', user, presence.is_online ? 'online' : formatLastSeen(presence.last_seen)),
     member.role === 'admin' && h('span', { class: 'role', text: 'admin' }),
     me && h('span', { class: 'role', text: 'you' }),
     chat.my_role === 'admin' &&

@@ -4,7 +4,7 @@ import { displayName, formatBytes, formatDay, formatTime, h, richText } from '..
 import { icon } from '../icons.js';
 import { isMe, state } from '../store.js';
 
-export const QUICK_EMOJI = ['👍', '❤️', '😂', '😮', '😢', '🙏', '🎉', '🔥'];
+const QUICK_EMOJI = ['👍', '❤️', '😂', '😮', '😢', '🙏', '🎉', '🔥'];
 
 export function nameOf(userId) {
   const user = state.users.get(userId);

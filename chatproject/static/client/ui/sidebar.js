@@ -1,7 +1,7 @@
 // The left column: who I am, connection state, people search, and the chat list.
 
 import { loadMoreChats, openChat, report, searchUsers, startDirectChat } from '../actions.js';
-import { $, avatar, displayName, formatShortDate, h, reconcile, toast } from '../dom.js';
+import { $, avatar, displayName, formatShortDate, h, personNode, reconcile, toast } from '../dom.js';
 import { chatTitle, isMe, presenceOf, sortedChats, state, typersOf, unreadOf } from '../store.js';
 import { openGroupDialog, openProfile } from './dialogs.js';
 import { excerpt } from './message.js';
@@ -92,21 +92,12 @@ async function runSearch() {
   }
 }
 
-export function personButton(user, props = {}) {
-  return h(
-    'button',
-    { type: 'button', class: 'person', ...props },
-    avatar(displayName(user), user.avatar, user.id, 'small'),
-    h('span', { class: 'person-text' }, h('strong', { text: displayName(user) }), h('span', { text: `@${user.username}` })),
-  );
-}
-
 function renderResults(users) {
   results.hidden = false;
   results.replaceChildren(
     h('h2', { text: 'People' }),
     users.length
-      ? h('ul', {}, users.map((user) => h('li', {}, personButton(user, { dataset: { userId: user.id } }))))
+      ? h('ul', {}, users.map((user) => h('li', {}, personNode('button', user, `@${user.username}`, { dataset: { userId: user.id } }))))
       : h('p', { class: 'muted', text: 'No one found.' }),
   );
 }
