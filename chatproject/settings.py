@@ -11,6 +11,9 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -155,6 +158,9 @@ if REDIS_URL:
                         "socket_connect_timeout": 2,
                         "socket_keepalive": True,
                         "health_check_interval": 10,
+                        # A connection Redis dropped (a restart) fails its next command once
+                        # unless retried: that publish would be lost after the `resync`.
+                        "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
                     }
                 ],
                 "prefix": REDIS_PREFIX,
@@ -216,7 +222,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "chatproject.schema.AutoSchema",
     "EXCEPTION_HANDLER": "chatproject.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": THROTTLE_AUTH, "send": THROTTLE_SEND},
     # 0 = the socket address: a forged X-Forwarded-For never resets a throttle.

@@ -7,6 +7,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from chatproject.schema import error_response
 from chats.selectors import membership_get
 from messaging import selectors, services
 from messaging.serializers import (
@@ -26,6 +27,7 @@ from messaging.serializers import (
 from messaging.throttles import send_rate_check
 
 MESSAGE_PAGE = page_of(MessageSerializer, "MessagePage")
+CONFLICT = error_response(409)
 
 
 def message_page(messages, has_more: bool) -> Response:
@@ -75,7 +77,12 @@ class ChatMessagesView(MessagingView):
             "application/json": MessageCreateSerializer,
             "multipart/form-data": MessageCreateSerializer,
         },
-        responses={201: MessageSerializer, 200: MessageSerializer},
+        responses={
+            201: MessageSerializer,
+            200: MessageSerializer,
+            409: CONFLICT,
+            429: error_response(429),
+        },
     )
     def post(self, request, chat_id):
         retry_after = send_rate_check(request.user)
@@ -115,7 +122,7 @@ class MessageDetailView(MessagingView):
         message, _ = selectors.message_get_for_member(user=request.user, message_id=message_id)
         return Response(MessageSerializer(message).data)
 
-    @extend_schema(request=EditSerializer, responses=MessageSerializer)
+    @extend_schema(request=EditSerializer, responses={200: MessageSerializer, 409: CONFLICT})
     def patch(self, request, message_id):
         content = self.body(EditSerializer)["content"]
         message = services.message_edit(message_id=message_id, editor=request.user, content=content)
@@ -128,13 +135,15 @@ class MessageDetailView(MessagingView):
 
 
 class MessageReactionsView(MessagingView):
-    @extend_schema(request=ReactionSerializer, responses=MessageSerializer)
+    @extend_schema(request=ReactionSerializer, responses={200: MessageSerializer, 409: CONFLICT})
     def post(self, request, message_id):
         emoji = self.body(ReactionSerializer)["emoji"]
         message = services.reaction_add(message_id=message_id, user=request.user, emoji=emoji)
         return Response(MessageSerializer(message).data)
 
-    @extend_schema(parameters=[ReactionSerializer], responses={200: MessageSerializer})
+    @extend_schema(
+        parameters=[ReactionSerializer], responses={200: MessageSerializer, 409: CONFLICT}
+    )
     def delete(self, request, message_id):
         emoji = self.query(ReactionSerializer)["emoji"]
         message = services.reaction_remove(message_id=message_id, user=request.user, emoji=emoji)
@@ -164,7 +173,7 @@ class MessageHistoryView(MessagingView):
 
 
 class MessageReportView(MessagingView):
-    @extend_schema(request=ReportCreateSerializer, responses={201: ReportSerializer})
+    @extend_schema(request=ReportCreateSerializer, responses={201: ReportSerializer, 409: CONFLICT})
     def post(self, request, message_id):
         reason = self.body(ReportCreateSerializer)["reason"]
         report = services.report_create(message_id=message_id, reporter=request.user, reason=reason)
