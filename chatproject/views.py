@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -16,6 +17,13 @@ SERVICE_VERSION = "1.0.0"
 
 def client(request):
     return render(request, "client/index.html")
+
+
+@csrf_exempt  # an unsafe method gets this 404 too, not the CSRF failure page
+def api_not_found(request):
+    """A path under /api/ that no route matches (an id that is not a UUID, say): JSON like
+    every other API answer, not Django's HTML page."""
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 def health_live(request):

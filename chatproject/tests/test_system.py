@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +73,11 @@ def test_the_docs_are_served_offline(api, page):
         assert source.startswith("/"), source
         assert api.get(source).status_code == 200, source
     assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+@pytest.mark.parametrize("path", ["/api/v1/chats/not-a-uuid", "/api/v1/messages/1x", "/api/v2/"])
+def test_an_unknown_api_path_is_a_json_404(path, method):
+    response = APIClient(enforce_csrf_checks=True).generic(method.upper(), path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
