@@ -57,3 +57,12 @@ def test_acting_on_a_deleted_message_documents_409(paths, path, method):
 def test_errors_are_documented_as_json_objects(paths):
     answer = paths["/api/v1/chats/{chat_id}"]["get"]["responses"]["404"]
     assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_removing_a_group_avatar_documents_the_chat_it_answers_with(paths):
+    """drf-spectacular turns a DELETE into a 204 unless the status is given explicitly."""
+    answers = paths["/api/v1/chats/{chat_id}/avatar"]["delete"]["responses"]
+    assert "204" not in answers
+    assert answers["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ChatDetail"
+    }
