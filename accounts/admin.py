@@ -7,7 +7,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 
-from accounts import services
+from accounts import presence, services
 from accounts.models import User
 
 
@@ -30,6 +30,21 @@ class PasswordChangeForm(AdminPasswordChangeForm):
         password = self.cleaned_data["password1"] if usable else None
         services.user_set_password(user=self.user, password=password)
         return self.user
+
+
+class OnlineFilter(admin.SimpleListFilter):
+    title = "online now"
+    parameter_name = "online"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Online"), ("no", "Offline"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(pk__in=presence.online_user_ids())
+        if self.value() == "no":
+            return queryset.exclude(pk__in=presence.online_user_ids())
+        return queryset
 
 
 @admin.register(User)
@@ -55,7 +70,7 @@ class UserAdmin(DjangoUserAdmin):
     )
     readonly_fields = ("is_active", "avatar", "last_login", "last_seen", "date_joined")
     list_display = ("username", "email", "full_name", "is_active", "is_staff", "date_joined")
-    list_filter = ("is_active", "is_staff", "date_joined")
+    list_filter = ("is_active", OnlineFilter, "is_staff", "date_joined")
     search_fields = ("username", "full_name", "email")
     ordering = ("username",)
     filter_horizontal = ("groups",)

@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable, Iterable
 import redis
 import redis.asyncio
 from django.conf import settings
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +52,12 @@ class RedisStore:
         loop = asyncio.get_running_loop()
         if loop not in self._async_by_loop:
             self._async_by_loop[loop] = redis.asyncio.Redis.from_url(
-                self.url, socket_timeout=2, socket_connect_timeout=1
+                self.url,
+                socket_timeout=2,
+                socket_connect_timeout=1,
+                # Without it the first command on a connection Redis dropped (a restart)
+                # fails: the restore after a reconnect would be lost.
+                retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
             )
         return self._async_by_loop[loop]
 
@@ -116,6 +123,9 @@ class RedisStore:
         now = time.time()
         return {uid for uid, score in zip(user_ids, scores, strict=True) if score and score > now}
 
+    def online_user_ids(self) -> set[str]:
+        return {uid.decode() for uid in self._sync.zrangebyscore(USERS, time.time(), "+inf")}
+
     def counts(self) -> dict:
         now = time.time()
         return {
@@ -167,6 +177,10 @@ class MemoryStore:
         with self._lock:
             return self._live_users(time.time()) & set(user_ids)
 
+    def online_user_ids(self) -> set[str]:
+        with self._lock:
+            return self._live_users(time.time())
+
     def counts(self) -> dict:
         with self._lock:
             now = time.time()
@@ -188,6 +202,15 @@ def online_among(user_ids: Iterable) -> set[str]:
     """The ids (as strings) of those of `user_ids` who have a socket open now."""
     try:
         return store().online_among([str(uid) for uid in user_ids])
+    except redis.RedisError:
+        logger.warning("presence unavailable; reporting nobody online")
+        return set()
+
+
+def online_user_ids() -> set[str]:
+    """Everyone online now (for moderators' filters; users see only their contacts)."""
+    try:
+        return store().online_user_ids()
     except redis.RedisError:
         logger.warning("presence unavailable; reporting nobody online")
         return set()

@@ -25,6 +25,23 @@ def test_the_changelist_searches_and_filters(moderator, alice, bob):
     assert b"bob@example.com" not in response.content
 
 
+def test_the_online_filter_lists_users_with_a_live_socket(moderator, alice, bob, mark_online):
+    mark_online(alice)
+    online = moderator.get(CHANGELIST, {"online": "yes"}).content
+    offline = moderator.get(CHANGELIST, {"online": "no"}).content
+    assert b"alice@example.com" in online and b"bob@example.com" not in online
+    assert b"bob@example.com" in offline and b"alice@example.com" not in offline
+
+
+def test_the_changelist_keeps_its_query_count(moderator, django_assert_max_num_queries):
+    UserFactory.create_batch(3)
+    with django_assert_max_num_queries(12) as few:
+        moderator.get(CHANGELIST)
+    UserFactory.create_batch(30)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        moderator.get(CHANGELIST)
+
+
 def test_deactivate_ends_the_users_sessions(moderator, alice, client_for):
     api = client_for(alice)
     assert act(moderator, "deactivate", alice).status_code == 302
