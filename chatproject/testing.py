@@ -5,11 +5,15 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import redis
 from django.conf import settings
 from django.db import connection
 from websockets.sync.client import connect
@@ -22,6 +26,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], object], *, timeout: float, what: str, every=0.1):
+    """The first truthy value of `condition()`, polled until `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not within {timeout} s: {what}")
+        time.sleep(every)
 
 
 def database_url() -> str:
@@ -38,6 +54,7 @@ class DaphneProcess:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     output: list[str] = field(default_factory=list)
+    _reader: threading.Thread | None = None
 
     @property
     def http_url(self) -> str:
@@ -61,8 +78,14 @@ class DaphneProcess:
         for line in self.process.stdout:
             self.output.append(line)
             if READY_LINE in line:
+                # Keep reading: a full pipe would block the server's logging, and its loop.
+                self._reader = threading.Thread(target=self._read_output, daemon=True)
+                self._reader.start()
                 return self
         raise RuntimeError("daphne did not start:\n" + "".join(self.output))
+
+    def _read_output(self) -> None:
+        self.output.extend(self.process.stdout)
 
     def kill(self) -> None:
         self.process.kill()
@@ -76,7 +99,7 @@ class DaphneProcess:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
-        self.output.extend(self.process.stdout.readlines())
+        self._reader.join(timeout=10)
         return "".join(self.output)
 
 
@@ -133,3 +156,34 @@ class SocketClient:
 
     def close(self) -> None:
         self.ws.close()
+
+
+@dataclass
+class PrivateRedis:
+    """A redis-server of the test's own on a free port, to stop and restart at will."""
+
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "PrivateRedis":
+        """Start (again, empty, on the same port) and return once it accepts connections."""
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--logfile", ""]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        wait_until(self._answers, timeout=10, what=f"redis-server on port {self.port}")
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            return redis.Redis(port=self.port, socket_timeout=1).ping()
+        except redis.ConnectionError:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
