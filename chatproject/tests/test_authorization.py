@@ -23,14 +23,13 @@ from urllib.parse import urlencode
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.urls import reverse
 
 from accounts.models import Session, User
 from accounts.tests.factories import TEST_PASSWORD, UserFactory
-from chatproject.asgi import application
 from chatproject.tests.routes import route_methods
+from chatproject.tests.sockets import next_of_type, open_socket, replies_to
 from chatproject.tests.world import (
     ANONYMOUS,
     FAST_HASHERS,
@@ -332,27 +331,6 @@ def test_a_removed_member_loses_even_their_own_messages(world, client_for):
 # --- The socket -----------------------------------------------------------------------------
 
 
-async def open_socket(token: str | None) -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(application, f"/ws/?token={token}" if token else "/ws/")
-    connected, _ = await communicator.connect()
-    assert connected
-    first = await communicator.receive_output(timeout=5)
-    assert first.get("code") == 4401 if token is None else first["type"] == "websocket.send"
-    return communicator
-
-
-async def replies_to(communicator: WebsocketCommunicator, frame: dict) -> list[dict]:
-    """What the socket answered to `frame` (errors and acks), read up to a ping's pong."""
-    await communicator.send_json_to(frame)
-    if frame["type"] != "ping":
-        await communicator.send_json_to({"type": "ping"})
-    replies = []
-    while (event := await communicator.receive_json_from(timeout=5))["type"] != "pong":
-        if event["type"] in {"error", "ack"}:
-            replies.append(event)
-    return replies
-
-
 # A frame's answer as the status REST would give: an `error` code, or 401 for a socket that
 # was closed (4401) for want of a token and ignores what it is sent.
 FRAME_ERRORS = {"not_found": 404, "forbidden": 403, "invalid": 400}
@@ -404,8 +382,7 @@ async def test_no_role_gets_more_than_api_md_allows_on_any_socket_frame(settings
     }
     try:
         await sync_to_async(world.remove_dave)()  # while dave's socket is open
-        while (await sockets[REMOVED].receive_json_from(timeout=5))["type"] != "chat_deleted":
-            pass
+        await next_of_type(sockets[REMOVED], "chat_deleted")
         outcomes = [
             await frame_outcome(world, sockets, frame_type, role, target)
             for frame_type, (rule, _) in FRAMES.items()
