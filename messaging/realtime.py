@@ -104,48 +104,34 @@ def send_now(group: str, message: dict) -> None:
 
 
 class LayerWatcher:
-    """Notices when this process' channel-layer connection comes back after a loss.
+    """Runs `on_reconnect()` each time this process' pub/sub connection to Redis comes back.
 
-    channels-redis never calls its documented on_disconnect/on_reconnect hooks, so every
-    PROBE_SECONDS a probe message goes through Redis to this process and back. When a probe
-    succeeds after one failed, events may have been dropped meanwhile: `on_reconnect()` runs
-    (the consumer sends `resync` to its sockets, and clients catch up with `changes`).
+    channels-redis never calls its documented on_disconnect/on_reconnect hooks. redis-py
+    re-subscribes a pub/sub connection's channels when it reconnects and then runs the
+    connection's connect callbacks, so one registered here hears of every reconnection, however
+    short the outage (a periodic probe misses those between two probes), once the subscriptions
+    are back. Events published meanwhile are lost: the consumer sends `resync` to its sockets
+    and clients catch up with `changes`. The connections are channels-redis 4 internals
+    (`_shards`, `_pubsub`): chatproject/tests/test_faults.py fails if an upgrade moves them.
     """
-
-    PROBE_SECONDS = 2
-    PROBE_TIMEOUT_SECONDS = 3
 
     def __init__(self):
         self.on_reconnect = None
-        self._task = None
-        self._probe_channel = None
+        self._tasks = set()
 
     def ensure_running(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._watch())
+        """Watch the layer's pub/sub connections (they exist once a socket has subscribed)."""
+        for shard in getattr(get_channel_layer(), "_shards", []):
+            pubsub = getattr(shard, "_pubsub", None)
+            if pubsub is not None and pubsub.connection is not None:
+                pubsub.connection.register_connect_callback(self._reconnected)
 
-    async def _watch(self) -> None:
-        was_up = True
-        while True:
-            is_up = await self.probe()
-            if is_up and not was_up and self.on_reconnect:
-                await self.on_reconnect()
-            was_up = is_up
-            await asyncio.sleep(self.PROBE_SECONDS)
-
-    async def probe(self) -> bool:
-        layer = get_channel_layer()
-        try:
-            if self._probe_channel is None:
-                # new_channel() subscribes: success means the subscription path works.
-                self._probe_channel = await layer.new_channel("probe.")
-            await layer.send(self._probe_channel, {"type": "probe"})
-            await asyncio.wait_for(layer.receive(self._probe_channel), self.PROBE_TIMEOUT_SECONDS)
-            return True
-        except Exception:
-            logger.warning("channel layer unreachable")
-            self._probe_channel = None
-            return False
+    async def _reconnected(self, connection) -> None:
+        if self.on_reconnect:
+            # Not awaited: the connection's reader must not wait for every socket's resync.
+            task = asyncio.get_running_loop().create_task(self.on_reconnect())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
 
 layer_watcher = LayerWatcher()

@@ -1,0 +1,180 @@
+"""Faults: Redis or PostgreSQL going away, a server process killed, a stalled client.
+
+Every test runs real daphne processes, and the dependency it breaks is a private instance
+started for the test on a free port (never the machine's shared PostgreSQL or Redis).
+"""
+
+import time
+
+import pytest
+
+from accounts.services import session_start
+from chatproject.testing import (
+    DaphneProcess,
+    PrivateRedis,
+    SocketClient,
+    http,
+    server_env,
+    wait_until,
+)
+from chats import services as chat_services
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+]
+
+# Tests send faster than a person: lift the send and frame rates.
+UNTHROTTLED = {"THROTTLE_SEND": "100000/min", "SOCKET_FRAME_RATE": "1000/s"}
+
+
+@pytest.fixture
+def private_redis():
+    instance = PrivateRedis().start()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture
+def start_server():
+    started = []
+
+    def start(**env) -> DaphneProcess:
+        process = DaphneProcess(server_env(**UNTHROTTLED, **env)).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+class ChatClient:
+    """One user's socket to one chat, with what a client keeps: messages by id, and the
+    chat's version up to which it has seen every change (a gap stops it advancing)."""
+
+    def __init__(self, server: DaphneProcess, token: str, chat_id):
+        self.token = token
+        self.chat_id = str(chat_id)
+        self.messages: dict[int, dict] = {}
+        self.delivered: list[int] = []
+        self.resyncs = 0
+        self.connect(server)
+
+    def connect(self, server: DaphneProcess) -> None:
+        self.socket = SocketClient(server.ws_url, self.token)
+        initial = self.socket.next_event()
+        assert initial["type"] == "initial_data"
+        if not hasattr(self, "version"):
+            self.version = next(c["version"] for c in initial["sync"] if c["id"] == self.chat_id)
+
+    def apply(self, event: dict) -> None:
+        if event["type"] == "resync":
+            self.resyncs += 1
+        elif event["type"] == "new_message" and event["chat_id"] == self.chat_id:
+            self.delivered.append(event["message"]["id"])
+            self.keep(event["message"])
+            if event["version"] == self.version + 1:
+                self.version = event["version"]
+
+    def keep(self, message: dict) -> None:
+        self.messages[message["id"]] = message
+
+    def read_until(self, done, timeout: float = 10) -> None:
+        """Apply events until `done(self)` holds."""
+        deadline = time.monotonic() + timeout
+        while not done(self):
+            self.apply(self.socket.next_event(max(deadline - time.monotonic(), 0.01)))
+
+    def has_content(self, content: str) -> bool:
+        return any(m["content"] == content for m in self.messages.values())
+
+    def catch_up(self, server: DaphneProcess) -> None:
+        """`changes?since=` from the version held, until nothing more."""
+        has_more = True
+        while has_more:
+            url = f"{server.http_url}/api/v1/chats/{self.chat_id}/changes?since={self.version}"
+            status, changes = http("GET", url, token=self.token)
+            assert status == 200
+            for message in changes["messages"]:
+                self.keep(message)
+            self.version, has_more = changes["version"], changes["has_more"]
+
+    def timeline(self) -> list[tuple[int, int, str]]:
+        ordered = sorted(self.messages.values(), key=lambda m: m["seq"])
+        return [(m["seq"], m["id"], m["content"]) for m in ordered]
+
+
+def send(server: DaphneProcess, token: str, chat_id, content: str) -> dict:
+    url = f"{server.http_url}/api/v1/chats/{chat_id}/messages"
+    status, message = http("POST", url, token=token, body={"content": content})
+    assert status == 201, message
+    return message
+
+
+def stored_timeline(server: DaphneProcess, token: str, chat_id) -> list[tuple[int, int, str]]:
+    url = f"{server.http_url}/api/v1/chats/{chat_id}/messages?limit=100"
+    status, page = http("GET", url, token=token)
+    assert status == 200 and not page["has_more"]
+    return [(m["seq"], m["id"], m["content"]) for m in page["results"]]
+
+
+def health(server: DaphneProcess) -> tuple[int, dict]:
+    return http("GET", f"{server.http_url}/health")
+
+
+def health_when(server: DaphneProcess, status: int) -> dict:
+    """The body of /health once it answers `status`."""
+
+    def answer():
+        code, body = health(server)
+        return body if code == status else None
+
+    return wait_until(answer, timeout=10, what=f"/health {status}")
+
+
+def online_ids(server: DaphneProcess, token: str) -> set[str]:
+    status, page = http("GET", f"{server.http_url}/api/v1/users/online", token=token)
+    assert status == 200
+    return {user["id"] for user in page["results"]}
+
+
+def test_a_redis_restart_loses_no_message_once_clients_catch_up(
+    private_redis, start_server, alice, bob
+):
+    one, two = start_server(REDIS_URL=private_redis.url), start_server(REDIS_URL=private_redis.url)
+    chat = chat_services.group_create(creator=bob, name="Team", member_ids=[alice.pk])
+    alice_token, bob_token = session_start(user=alice)["access"], session_start(user=bob)["access"]
+    clients = [ChatClient(one, alice_token, chat.pk), ChatClient(two, bob_token, chat.pk)]
+    for n in range(3):
+        send((one, two)[n % 2], bob_token, chat.pk, f"before {n}")
+    for client in clients:
+        client.read_until(lambda c: c.has_content("before 2"))
+
+    private_redis.stop()
+    down = health_when(one, 503)
+    assert down == {"status": "unavailable", "database": "ok", "channel_layer": "down"}
+    for n in range(4):
+        send(one, bob_token, chat.pk, f"during {n}")
+
+    private_redis.start()
+    send(one, bob_token, chat.pk, "back")
+    for client in clients:
+        client.read_until(lambda c: c.resyncs)
+        client.catch_up(one)
+    # `two` was idle through the outage: its first use of Redis since must not fail either.
+    for server in (two, one):
+        assert health(server) == (200, {"status": "ok", "database": "ok", "channel_layer": "ok"})
+    # Redis came back empty: each process registered its sockets again.
+    assert online_ids(two, bob_token) == {str(alice.pk)}
+    send(two, bob_token, chat.pk, "after")
+    for client in clients:
+        client.read_until(lambda c: c.has_content("after"))
+
+    stored = stored_timeline(one, bob_token, chat.pk)
+    assert [seq for seq, _, _ in stored] == list(range(1, 10))
+    for client in clients:
+        assert client.timeline() == stored
+        assert len(client.delivered) == len(set(client.delivered))
