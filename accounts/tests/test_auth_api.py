@@ -2,14 +2,17 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from accounts.services import session_start
 from accounts.tests.factories import TEST_PASSWORD, UserFactory
+from accounts.tests.hashers import CountingHasher
 
 NEW_PASSWORD = "a-brand-new-long-password"
+PHRASE = "the owl flies at noon"
 ME_FIELDS = {
     "id",
     "username",
@@ -38,6 +41,18 @@ def bearer(api, access):
 
 def me_status(api, access) -> int:
     return bearer(api, access).get("/api/v1/users/me").status_code
+
+
+def answer(response) -> tuple:
+    """All a client can tell of a refusal: status, body and authentication challenge."""
+    return response.status_code, response.json(), response.get("WWW-Authenticate")
+
+
+@pytest.fixture
+def counting_hasher(settings):
+    """Passwords and phrases hashed, and checked, by a hasher that counts its runs."""
+    settings.PASSWORD_HASHERS = ["accounts.tests.hashers.CountingHasher"]
+    return CountingHasher
 
 
 @pytest.mark.django_db
@@ -154,15 +169,24 @@ class TestLogin:
         assert body["user"]["id"] == str(alice.id)
         assert me_status(api, body["access"]) == 200
 
-    def test_wrong_password_and_unknown_user_get_the_same_401(self, api, alice):
-        wrong_password = self.login(api, "alice", "not-her-password")
-        unknown_user = self.login(api, "nobody", "not-her-password")
-        assert wrong_password.status_code == unknown_user.status_code == 401
-        assert wrong_password.json() == unknown_user.json()
-
-    def test_a_deactivated_user_gets_the_same_401(self, api):
-        UserFactory(username="gone", is_active=False)
-        assert self.login(api, "gone").json() == self.login(api, "nobody").json()
+    @pytest.mark.parametrize(
+        ("username", "password"),
+        [("dora", "not-her-password"), ("gone", TEST_PASSWORD), ("locked", TEST_PASSWORD)],
+        ids=["wrong password", "deactivated", "unusable password"],
+    )
+    def test_a_refusal_answers_and_hashes_as_for_an_unknown_user(
+        self, api, counting_hasher, username, password
+    ):
+        UserFactory(username="dora", password=make_password(TEST_PASSWORD))
+        UserFactory(username="gone", password=make_password(TEST_PASSWORD), is_active=False)
+        UserFactory(username="locked", password=make_password(None))
+        counting_hasher.take()
+        refused = answer(self.login(api, username, password))
+        refused_hashes = counting_hasher.take()
+        unknown = answer(self.login(api, "nobody", password))
+        assert refused == unknown
+        assert refused[0] == 401
+        assert refused_hashes == counting_hasher.take() == 1
 
     def test_missing_fields_are_400(self, api):
         assert api.post("/api/v1/auth/login", {}, format="json").status_code == 400
@@ -294,12 +318,12 @@ class TestLogout:
 class TestRecover:
     @pytest.fixture
     def dora(self, api):
-        return register(api, security_phrase="the owl flies at noon").json()
+        return register(api, security_phrase=PHRASE).json()
 
     def recover(self, api, **fields):
         body = {
             "username": "dora",
-            "security_phrase": "the owl flies at noon",
+            "security_phrase": PHRASE,
             "new_password": NEW_PASSWORD,
         }
         return api.post("/api/v1/auth/recover", {**body, **fields}, format="json")
@@ -325,9 +349,24 @@ class TestRecover:
         assert set(wrong_phrase.json()) == {"detail"}
         assert me_status(api, dora["access"]) == 200
 
-    def test_a_user_without_a_phrase_gets_the_generic_400(self, api, alice):
-        response = self.recover(api, username="alice")
-        assert response.json() == self.recover(api, username="nobody").json()
+    @pytest.mark.parametrize(
+        ("username", "phrase"),
+        [("eve", "not her phrase"), ("plain", PHRASE), ("gone", PHRASE)],
+        ids=["wrong phrase", "no phrase", "deactivated"],
+    )
+    def test_a_refusal_answers_and_hashes_as_for_an_unknown_user(
+        self, api, counting_hasher, username, phrase
+    ):
+        UserFactory(username="eve", security_phrase=make_password(PHRASE))
+        UserFactory(username="plain", security_phrase="")
+        UserFactory(username="gone", security_phrase=make_password(PHRASE), is_active=False)
+        counting_hasher.take()
+        refused = answer(self.recover(api, username=username, security_phrase=phrase))
+        refused_hashes = counting_hasher.take()
+        unknown = answer(self.recover(api, username="nobody", security_phrase=phrase))
+        assert refused == unknown
+        assert refused[0] == 400
+        assert refused_hashes == counting_hasher.take() == 1
 
     def test_the_new_password_is_validated_after_the_phrase(self, api, dora):
         weak = self.recover(api, new_password="12345678")
