@@ -2,9 +2,11 @@
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -187,3 +189,55 @@ class PrivateRedis:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own (initdb in a temporary directory, a free port).
+
+    PostgreSQL refuses to run as root, so as root the cluster belongs to `postgres`.
+    """
+
+    def __init__(self, database: str = "chat_faults"):
+        self.port = free_port()
+        self.database = database
+        self.directory = Path(tempfile.mkdtemp(prefix="chat-pg-"))
+        self._run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self._run_as:
+            shutil.chown(self.directory, "postgres")
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{self.database}"
+
+    def _run(self, tool: str, *args: str) -> None:
+        bindir = subprocess.check_output(["pg_config", "--bindir"], text=True).strip()
+        command = [*self._run_as, str(Path(bindir) / tool), *args]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+    def create(self) -> "PrivatePostgres":
+        """initdb, start, create the database and migrate it."""
+        self._run("initdb", "-D", str(self.directory / "data"), "-U", "postgres", "-A", "trust")
+        self.start()
+        self._run(
+            "createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", self.database
+        )
+        manage = [sys.executable, "manage.py", "migrate", "--noinput"]
+        env = dict(os.environ, DATABASE_URL=self.url)
+        subprocess.run(manage, cwd=BASE_DIR, env=env, check=True, capture_output=True, timeout=120)
+        return self
+
+    def start(self) -> None:
+        """Start and wait (`pg_ctl -w`) until it accepts connections."""
+        options = f"-p {self.port} -k {self.directory} -h 127.0.0.1 -c fsync=off"
+        log = str(self.directory / "log")
+        self._run(
+            "pg_ctl", "start", "-w", "-D", str(self.directory / "data"), "-l", log, "-o", options
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "stop", "-w", "-m", mode, "-D", str(self.directory / "data"))
+
+    def destroy(self) -> None:
+        if (self.directory / "data" / "postmaster.pid").exists():
+            self.stop("immediate")
+        shutil.rmtree(self.directory, ignore_errors=True)

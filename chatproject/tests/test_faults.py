@@ -11,6 +11,7 @@ import pytest
 from accounts.services import session_start
 from chatproject.testing import (
     DaphneProcess,
+    PrivatePostgres,
     PrivateRedis,
     SocketClient,
     http,
@@ -32,9 +33,20 @@ UNTHROTTLED = {"THROTTLE_SEND": "100000/min", "SOCKET_FRAME_RATE": "1000/s"}
 
 @pytest.fixture
 def private_redis():
-    instance = PrivateRedis().start()
-    yield instance
-    instance.stop()
+    instance = PrivateRedis()
+    try:
+        yield instance.start()
+    finally:
+        instance.stop()
+
+
+@pytest.fixture
+def private_postgres():
+    instance = PrivatePostgres()
+    try:
+        yield instance.create()
+    finally:
+        instance.destroy()
 
 
 @pytest.fixture
@@ -178,3 +190,61 @@ def test_a_redis_restart_loses_no_message_once_clients_catch_up(
     for client in clients:
         assert client.timeline() == stored
         assert len(client.delivered) == len(set(client.delivered))
+
+
+def register(server: DaphneProcess, username: str) -> dict:
+    body = {"username": username, "email": f"{username}@example.com", "password": "Tr0ub4dor&3x"}
+    status, answer = http("POST", f"{server.http_url}/api/v1/auth/register", body=body)
+    assert status == 201, answer
+    return answer
+
+
+def timed(call, *args, **kwargs):
+    """(seconds taken, result) of `call(*args, **kwargs)`."""
+    started = time.monotonic()
+    result = call(*args, **kwargs)
+    return time.monotonic() - started, result
+
+
+def test_postgres_down_answers_503_within_5_s_and_the_service_recovers(
+    private_postgres, start_server
+):
+    server = start_server(DATABASE_URL=private_postgres.url, THROTTLE_AUTH="1000/min")
+    alice, bob = register(server, "alice"), register(server, "bob")
+    status, chat = http(
+        "POST",
+        f"{server.http_url}/api/v1/chats",
+        token=bob["access"],
+        body={"type": "group", "name": "Team", "member_ids": [alice["user"]["id"]]},
+    )
+    assert status == 201
+    bob_socket = SocketClient(server.ws_url, bob["access"])
+    assert bob_socket.next_event()["type"] == "initial_data"
+    url = f"{server.http_url}/api/v1/chats/{chat['id']}/messages"
+    sent = [send(server, bob["access"], chat["id"], f"stored {n}")["id"] for n in range(2)]
+
+    private_postgres.stop()
+    for method, path, body in [
+        ("POST", url, {"content": "lost"}),
+        ("GET", url, None),
+        ("GET", f"{server.http_url}/api/v1/chats", None),
+    ]:
+        seconds, (status, answer) = timed(http, method, path, token=bob["access"], body=body)
+        assert (status, seconds < 5) == (503, True), (method, path, status, seconds)
+        assert answer == {"detail": "A service the API depends on is unavailable."}
+    seconds, down = timed(health, server)
+    assert down == (503, {"status": "unavailable", "database": "down", "channel_layer": "ok"})
+    assert seconds < 5
+    frame = {"type": "send_message", "chat_id": chat["id"], "content": "lost", "client_id": "x"}
+    seconds, error = timed(lambda: bob_socket.send(frame) or bob_socket.next_of_type("error"))
+    assert (error["code"], error["client_id"], seconds < 5) == ("unavailable", "x", True)
+
+    private_postgres.start()
+    wait_until(lambda: health(server)[0] == 200, timeout=15, what="database back")
+    sent.append(send(server, bob["access"], chat["id"], "stored again")["id"])
+    bob_socket.send({**frame, "content": "by socket", "client_id": "y"})
+    sent.append(bob_socket.next_of_type("ack")["message"]["id"])
+    bob_socket.close()
+
+    stored = stored_timeline(server, alice["access"], chat["id"])
+    assert [(seq, id_) for seq, id_, _ in stored] == list(enumerate(sent, start=1))
