@@ -248,3 +248,37 @@ def test_postgres_down_answers_503_within_5_s_and_the_service_recovers(
 
     stored = stored_timeline(server, alice["access"], chat["id"])
     assert [(seq, id_) for seq, id_, _ in stored] == list(enumerate(sent, start=1))
+
+
+def test_a_killed_server_loses_no_message_and_its_users_go_offline(
+    private_redis, start_server, alice, bob, charlie
+):
+    quick_presence = {
+        "REDIS_URL": private_redis.url,
+        "PRESENCE_TTL_SECONDS": 3,
+        "PRESENCE_HEARTBEAT_SECONDS": 1,
+        "PRESENCE_GRACE_SECONDS": 0.5,
+    }
+    victim, survivor = start_server(**quick_presence), start_server(**quick_presence)
+    chat = chat_services.group_create(creator=bob, name="Team", member_ids=[alice.pk, charlie.pk])
+    alice_token, bob_token = session_start(user=alice)["access"], session_start(user=bob)["access"]
+    alice_client = ChatClient(victim, alice_token, chat.pk)
+    charlie_socket = SocketClient(victim.ws_url, session_start(user=charlie)["access"])
+    assert charlie_socket.next_event()["type"] == "initial_data"
+    bob_socket = SocketClient(survivor.ws_url, bob_token)
+    assert set(bob_socket.next_event()["online_users"]) == {str(alice.pk), str(charlie.pk)}
+    send(survivor, bob_token, chat.pk, "before")
+    alice_client.read_until(lambda c: c.has_content("before"))
+
+    victim.kill()
+    send(survivor, bob_token, chat.pk, "while away")
+    alice_client.connect(survivor)
+    send(survivor, bob_token, chat.pk, "after")
+    alice_client.read_until(lambda c: c.has_content("after"))
+    alice_client.catch_up(survivor)
+    assert alice_client.timeline() == stored_timeline(survivor, bob_token, chat.pk)
+
+    # Nobody refreshes the dead process' sockets: they expire and the survivor sweeps them.
+    offline = bob_socket.next_of_type("presence", user_id=str(charlie.pk), timeout=15)
+    assert offline["is_online"] is False and offline["last_seen"] is not None
+    assert online_ids(survivor, bob_token) == {str(alice.pk)}
