@@ -1,0 +1,102 @@
+"""Schemathesis fuzzes every operation of the service's own OpenAPI schema (/api/schema).
+
+Each operation gets FUZZ_API_EXAMPLES generated requests in each mode: `positive` (data the
+schema allows) and `negative` (data it forbids: wrong types, bad formats, missing fields).
+Requests carry a real user's Bearer token, and about half of them name that user's real
+chat, message and fellow member in the path, so they reach the code past the 404. Every
+answer must be no 5xx, a documented status, the documented media type, a body that matches
+its schema, and the documented headers.
+
+    .venv/bin/pytest chatproject/tests/test_fuzz_api.py                          # CI: bounded
+    FUZZ_API_EXAMPLES=60 .venv/bin/pytest chatproject/tests/test_fuzz_api.py -s  # full: > 5,000
+"""
+
+import os
+from collections import Counter
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from accounts.services import session_start
+from messaging.tests.factories import group_chat, send
+
+EXAMPLES = int(os.environ.get("FUZZ_API_EXAMPLES", "8"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+# The service runs on daphne (ASGI); in-process the same Django stack answers through WSGI,
+# in the test's thread, so it sees the test's database and the fixtures below.
+schema = schemathesis.openapi.from_wsgi("/api/schema", get_wsgi_application())
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
+sent = Counter()
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def lifted_limits(settings):
+    """Throttles would answer most fuzzed requests with 429 and hide the code behind them."""
+    settings.THROTTLE_AUTH = "1000000/min"
+    settings.THROTTLE_SEND = "1000000/min"
+
+
+@pytest.fixture
+def real_ids(alice, bob, charlie):
+    """Objects that Alice can see: her group (she is its admin), Bob in it, two messages."""
+    chat = group_chat(alice, bob, charlie)
+    own = send(chat, alice, "hello from alice")
+    send(chat, bob, "a reply", reply_to_id=own.pk)
+    return {"chat_id": str(chat.pk), "user_id": str(bob.pk), "message_id": own.pk}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def summary(request):
+    yield
+    if not sent:
+        return
+    by_class = ", ".join(f"{name}: {count}" for name, count in sorted(sent.items()))
+    line = f"fuzz_api: {sent.total()} requests over {len(OPERATIONS)} operations ({by_class})"
+    with request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
+        request.config.pluginmanager.getplugin("terminalreporter").write_line(line)
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.label)
+def test_operation_answers_as_its_schema_says(operation, mode, alice, real_ids):
+    headers = {"Authorization": f"Bearer {session_start(user=alice)['access']}"}
+
+    @given(case=operation.as_strategy(generation_mode=mode), real_path=st.booleans())
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def fuzz(case, real_path):
+        if real_path:
+            for name in case.path_parameters or {}:
+                case.path_parameters[name] = real_ids.get(name, case.path_parameters[name])
+        response = case.call(headers=headers)
+        sent[f"{response.status_code // 100}xx"] += 1
+        case.validate_response(response, checks=CHECKS, headers=headers)
+
+    try:
+        fuzz()
+    except Unsatisfiable:
+        pytest.skip(f"no {mode.value} input exists for {operation.label}")
