@@ -29,3 +29,14 @@ class AuthRateThrottle(SimpleRateThrottle):
         except (RedisError, OSError):
             logger.warning("throttle cache unavailable; letting the request through")
             return True
+
+
+class PasswordCheckThrottle(AuthRateThrottle):
+    """THROTTLE_AUTH per signed-in user, for the endpoints that check the caller's password
+    (password change, security phrase, account deletion): a stolen access token must not be
+    an unlimited password oracle, nor a way to make the server run Argon2 at will."""
+
+    scope = "password-check"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}

@@ -26,7 +26,7 @@ from accounts.serializers import (
     UserSearchSerializer,
     UserSerializer,
 )
-from accounts.throttles import AuthRateThrottle
+from accounts.throttles import AuthRateThrottle, PasswordCheckThrottle
 from chatproject.api import avatar_size_check, valid_data
 
 LOGIN_REFUSED = "No active account found with the given credentials."
@@ -105,6 +105,8 @@ class RecoverView(PublicView):
 
 
 class PasswordChangeView(JSONView):
+    throttle_classes = (PasswordCheckThrottle,)
+
     @extend_schema(request=PasswordChangeSerializer, responses={200: TokenPairSerializer})
     def post(self, request):
         data = valid_data(PasswordChangeSerializer, request.data)
@@ -113,6 +115,9 @@ class PasswordChangeView(JSONView):
 
 
 class MeView(JSONView):
+    def get_throttles(self):
+        return [PasswordCheckThrottle()] if self.request.method == "DELETE" else []
+
     @extend_schema(responses={200: MeSerializer})
     def get(self, request):
         return Response(MeSerializer(request.user).data)
@@ -134,6 +139,8 @@ class MeView(JSONView):
 
 
 class SecurityPhraseView(JSONView):
+    throttle_classes = (PasswordCheckThrottle,)
+
     @extend_schema(request=SecurityPhraseSerializer, responses={204: NO_CONTENT})
     def put(self, request):
         services.user_set_security_phrase(

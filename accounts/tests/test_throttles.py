@@ -73,3 +73,28 @@ def test_an_unreachable_cache_lets_requests_through(api, alice, settings, three_
         }
     }
     assert [login(api).status_code for _ in range(5)] == [200] * 5
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/v1/auth/password", {"old_password": "wrong", "new_password": "x" * 20}),
+        (
+            "put",
+            "/api/v1/users/me/security-phrase",
+            {"password": "wrong", "security_phrase": "p" * 9},
+        ),
+        ("delete", "/api/v1/users/me", {"password": "wrong"}),
+    ],
+)
+def test_checks_of_a_signed_in_users_password_are_limited_per_user(
+    alice, client_for, three_per_minute, method, path, body
+):
+    """A stolen access token is no unlimited password oracle (nor a way to burn Argon2)."""
+    api = client_for(alice)
+    for index in range(3):
+        response = getattr(api, method)(path, body, format="json", REMOTE_ADDR=f"10.0.0.{index}")
+        assert response.status_code == 400
+    assert_throttled(getattr(api, method)(path, body, format="json", REMOTE_ADDR="10.9.9.9"))
+    assert api.get("/api/v1/users/me").status_code == 200
+    assert api.patch("/api/v1/users/me", {"bio": "still free"}, format="json").status_code == 200
