@@ -351,7 +351,7 @@ def group_path(world, name: str, **kwargs) -> str:
 @covers("chat-detail", "patch")
 def test_chat_update_changes_only_name_and_description(world):
     before = Chat.objects.get(pk=world.group.chat.pk)
-    body = forged(world, {"name": "Renamed"}, takes="description")
+    body = forged(world, {"name": "Renamed"}, takes="description") | {"type": "direct"}
     response = write(world, OWNER, "patch", group_path(world, "chat-detail"), body)
     assert response.status_code == 200
     chat = Chat.objects.get(pk=before.pk)
