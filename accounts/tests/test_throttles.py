@@ -98,3 +98,15 @@ def test_checks_of_a_signed_in_users_password_are_limited_per_user(
     assert_throttled(getattr(api, method)(path, body, format="json", REMOTE_ADDR="10.9.9.9"))
     assert api.get("/api/v1/users/me").status_code == 200
     assert api.patch("/api/v1/users/me", {"bio": "still free"}, format="json").status_code == 200
+
+
+def test_the_admin_login_counts_against_the_same_limit(api, alice, three_per_minute):
+    wrong = {"username": "alice", "password": "not-her-password"}
+    for index in range(2):
+        response = api.post("/admin/login/", wrong, HTTP_X_FORWARDED_FOR=f"10.0.0.{index}")
+        assert response.status_code == 200  # the form again, with its error
+    login(api)
+    refused = api.post("/admin/login/", wrong, HTTP_X_FORWARDED_FOR="10.9.9.9")
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert api.get("/admin/login/").status_code == 200  # the page itself still shows
