@@ -4,7 +4,12 @@ Every test runs real daphne processes, and the dependency it breaks is a private
 started for the test on a free port (never the machine's shared PostgreSQL or Redis).
 """
 
+import base64
+import os
+import select
+import socket
 import time
+from collections import Counter
 
 import pytest
 
@@ -19,6 +24,7 @@ from chatproject.testing import (
     wait_until,
 )
 from chats import services as chat_services
+from messaging import services as message_services
 
 pytestmark = [
     pytest.mark.e2e,
@@ -72,7 +78,7 @@ class ChatClient:
         self.chat_id = str(chat_id)
         self.messages: dict[int, dict] = {}
         self.delivered: list[int] = []
-        self.resyncs = 0
+        self.received: Counter[str] = Counter()
         self.connect(server)
 
     def connect(self, server: DaphneProcess) -> None:
@@ -83,9 +89,8 @@ class ChatClient:
             self.version = next(c["version"] for c in initial["sync"] if c["id"] == self.chat_id)
 
     def apply(self, event: dict) -> None:
-        if event["type"] == "resync":
-            self.resyncs += 1
-        elif event["type"] == "new_message" and event["chat_id"] == self.chat_id:
+        self.received[event["type"]] += 1
+        if event["type"] == "new_message" and event["chat_id"] == self.chat_id:
             self.delivered.append(event["message"]["id"])
             self.keep(event["message"])
             if event["version"] == self.version + 1:
@@ -174,7 +179,7 @@ def test_a_redis_restart_loses_no_message_once_clients_catch_up(
     private_redis.start()
     send(one, bob_token, chat.pk, "back")
     for client in clients:
-        client.read_until(lambda c: c.resyncs)
+        client.read_until(lambda c: c.received["resync"])
         client.catch_up(one)
     # `two` was idle through the outage: its first use of Redis since must not fail either.
     for server in (two, one):
@@ -282,3 +287,70 @@ def test_a_killed_server_loses_no_message_and_its_users_go_offline(
     offline = bob_socket.next_of_type("presence", user_id=str(charlie.pk), timeout=15)
     assert offline["is_online"] is False and offline["last_seen"] is not None
     assert online_ids(survivor, bob_token) == {str(alice.pk)}
+
+
+def stalled_socket(server: DaphneProcess, token: str) -> socket.socket:
+    """A WebSocket handshake from a client that then never reads (a tiny receive buffer, so
+    what the server writes piles up on the server's side)."""
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", server.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    raw.sendall(
+        (
+            f"GET /ws/?token={token} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    return raw
+
+
+def send_many(chat, sender, count: int, content: str = "") -> None:
+    """`count` messages straight through the service (no HTTP in between)."""
+    for n in range(count):
+        text = content or f"message {n}"
+        message_services.message_send(chat_id=chat.pk, sender=sender, content=text)
+
+
+def test_a_stalled_client_does_not_hold_up_delivery_to_the_others(
+    start_server, alice, bob, charlie
+):
+    server = start_server()
+    chat = chat_services.group_create(creator=bob, name="Team", member_ids=[alice.pk, charlie.pk])
+    alice_client = ChatClient(server, session_start(user=alice)["access"], chat.pk)
+    stalled = stalled_socket(server, session_start(user=charlie)["access"])
+    # The stalled socket's consumer has joined the chat once its presence is announced.
+    alice_client.socket.next_of_type("presence", user_id=str(charlie.pk), is_online=True)
+
+    # 150 messages of 40 KB (10,000 four-byte characters): 6 MB for the stalled socket, more
+    # than the kernel buffers between the two ends hold (tcp_wmem max 4 MB).
+    send_many(chat, bob, 150, content="\N{GRINNING FACE}" * 10_000)
+    last_sent = time.monotonic()
+    alice_client.read_until(lambda c: len(c.delivered) == 150, timeout=30)
+    # Deliveries kept pace with the sends (about 20 ms behind on a 2-core machine).
+    assert time.monotonic() - last_sent < 5
+    assert [m["seq"] for m in alice_client.messages.values()] == list(range(1, 151))
+    assert select.select([stalled], [], [], 0)[0], "the stalled socket was written to"
+    stalled.close()
+
+
+def test_an_idle_socket_still_gets_the_next_event_and_a_burst_arrives_whole(
+    start_server, alice, bob
+):
+    server = start_server(REDIS_SOCKET_TIMEOUT=1)
+    chat = chat_services.group_create(creator=bob, name="Team", member_ids=[alice.pk])
+    bob_socket = SocketClient(server.ws_url, session_start(user=bob)["access"])
+    assert bob_socket.next_event()["type"] == "initial_data"
+    alice_client = ChatClient(server, session_start(user=alice)["access"], chat.pk)
+    # Idle for three times the layer's socket timeout: nothing arrives meanwhile.
+    with pytest.raises(TimeoutError):
+        alice_client.socket.next_event(timeout=3)
+    send_many(chat, bob, 1)
+    alice_client.read_until(lambda c: len(c.delivered) == 1, timeout=5)
+
+    # 300 typing events as fast as a socket can send them (the default layer would keep 100).
+    for n in range(300):
+        bob_socket.send({"type": "typing", "chat_id": str(chat.pk), "is_typing": n % 2 == 0})
+    alice_client.read_until(lambda c: c.received["typing"] == 300, timeout=20)
+    assert alice_client.received["resync"] == 0
