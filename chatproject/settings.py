@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so static files are not framable either.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "chatproject.middleware.RequestGuardMiddleware",
     "chatproject.middleware.OptionalSlashMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -84,7 +86,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "chatproject.urls"
@@ -241,6 +242,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MessageTypeEnum": "messaging.models.Message.Type",
         "ChatTypeEnum": "chats.models.Chat.Type",
+        "RoleEnum": "chats.models.Membership.Role",
     },
 }
 
@@ -276,7 +278,11 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = False
+# Preloading commits the whole domain and its subdomains to HTTPS for browsers' lifetime:
+# the operator opts in (check --deploy warns of it, README.md says why).
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Load balancers that end TLS probe these over plain HTTP and want a 200, not a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^health(/live)?/?$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
