@@ -139,9 +139,14 @@ def http(method: str, url: str, *, token: str | None = None, body: dict | None =
 class SocketClient:
     """A WebSocket client that reads events with a deadline (never a sleep)."""
 
-    def __init__(self, ws_url: str, token: str, **kwargs):
+    def __init__(self, ws_url: str, token: str, *, as_subprotocol: bool = False, **kwargs):
+        """The token goes in the query string, or `as_subprotocol` (`bearer, <token>`)."""
+        if as_subprotocol:
+            kwargs["subprotocols"] = ["bearer", token]
+        else:
+            ws_url = f"{ws_url}?token={token}"
         # legacy=True: a plain connection the test closes itself, not a context manager.
-        self.ws = connect(f"{ws_url}?token={token}", open_timeout=10, legacy=True, **kwargs)
+        self.ws = connect(ws_url, open_timeout=10, legacy=True, **kwargs)
 
     def send(self, frame: dict) -> None:
         self.ws.send(json.dumps(frame))

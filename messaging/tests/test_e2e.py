@@ -1,5 +1,7 @@
 """Two real daphne processes sharing PostgreSQL and Redis behave as one service."""
 
+import uuid
+
 import pytest
 
 from accounts.services import session_start
@@ -142,8 +144,19 @@ def test_a_client_that_was_away_converges_with_changes(servers, alice, bob):
     assert versions == sorted(versions)
 
 
-def test_the_token_never_reaches_the_access_log(servers, sockets, alice):
+def test_the_token_never_reaches_the_logs(servers, sockets, alice):
     one, _ = servers
     token = session_start(user=alice)["access"]
     sockets(one, token).close()
-    assert token not in one.stop()
+    by_subprotocol = SocketClient(one.ws_url, token, as_subprotocol=True)
+    assert by_subprotocol.ws.subprotocol == "bearer"
+    assert by_subprotocol.next_event()["type"] == "initial_data"
+    # Errors are logged too: a frame naming no chat of hers, a REST 404 (django.request).
+    by_subprotocol.send({"type": "send_message", "chat_id": str(uuid.uuid4()), "content": "x"})
+    assert by_subprotocol.next_of_type("error")["code"] == "not_found"
+    by_subprotocol.close()
+    status, _ = http("GET", f"{one.http_url}/api/v1/chats/{uuid.uuid4()}", token=token)
+    assert status == 404
+    output = one.stop()
+    assert "Not Found: /api/v1/chats/" in output
+    assert token not in output
