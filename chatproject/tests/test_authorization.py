@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.db import transaction
 from django.urls import reverse
 
@@ -352,9 +352,9 @@ async def frame_outcome(world: World, sockets, frame_type: str, role: str, targe
     frame = {"type": frame_type, **fields(target or world.group, role)}
     if target is not None:
         frame["chat_id"] = str(target.chat.pk)
-    before = await sync_to_async(stored_state)()
+    before = await database_sync_to_async(stored_state)()
     status = await frame_status(sockets, frame, role)
-    changed = await sync_to_async(stored_state)() != before
+    changed = await database_sync_to_async(stored_state)() != before
     where = f" on the {target.name} chat" if target else ""
     return Outcome(f"{frame_type}{where} as {role}", expected(rule, role, target), status, changed)
 
@@ -375,13 +375,13 @@ def summary(channel: str, outcomes: list[Outcome], what: str) -> tuple[list, lis
 async def test_no_role_gets_more_than_api_md_allows_on_any_socket_frame(settings):
     settings.SOCKET_FRAME_RATE = "1000/s"
     settings.PASSWORD_HASHERS = FAST_HASHERS
-    world = await sync_to_async(build_world)(remove_dave=False)
-    await sync_to_async(world.open_sessions)()
+    world = await database_sync_to_async(build_world)(remove_dave=False)
+    await database_sync_to_async(world.open_sessions)()
     sockets = {
         role: await open_socket(world.tokens[role]["access"]) for role in ROLES if role != ANONYMOUS
     }
     try:
-        await sync_to_async(world.remove_dave)()  # while dave's socket is open
+        await database_sync_to_async(world.remove_dave)()  # while dave's socket is open
         await next_of_type(sockets[REMOVED], "chat_deleted")
         outcomes = [
             await frame_outcome(world, sockets, frame_type, role, target)

@@ -2,7 +2,7 @@
 (THROTTLE_SEND) is one count for REST and the socket together."""
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from rest_framework.test import APIClient
 
 from accounts.services import session_start
@@ -12,6 +12,8 @@ from chats.models import Membership
 from messaging.models import Message
 from messaging.tests.factories import group_chat
 
+# Database work through channels' database_sync_to_async, which closes the connection it
+# used (a pooled PostgreSQL connection left open in its thread blocks dropping the test DB).
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FORGED = {
@@ -28,17 +30,19 @@ FORGED = {
 
 async def test_frames_ignore_forged_fields(settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
-    world = await sync_to_async(build_world)()
-    await sync_to_async(world.open_sessions)()
+    world = await database_sync_to_async(build_world)()
+    await database_sync_to_async(world.open_sessions)()
     alice, bob, erin = world.users[OWNER], world.users[MEMBER], world.erin
     chat_id = str(world.group.chat.pk)
     forged = FORGED | {"sender": str(bob.pk), "sender_id": str(bob.pk), "user_id": str(bob.pk)}
     alice_socket = await open_socket(world.tokens[OWNER]["access"])
-    erin_socket = await open_socket((await sync_to_async(session_start)(user=erin))["access"])
+    erin_socket = await open_socket(
+        (await database_sync_to_async(session_start)(user=erin))["access"]
+    )
     try:
         send = {**forged, "type": "send_message", "chat_id": chat_id, "content": "hi"}
         (ack,) = await replies_to(alice_socket, send)
-        message = await Message.objects.aget(pk=ack["message"]["id"])
+        message = await database_sync_to_async(Message.objects.get)(pk=ack["message"]["id"])
         assert (message.sender_id, message.type, message.is_deleted) == (alice.pk, "text", False)
         assert message.seq < 999 and message.version < 999 and message.edited_at is None
 
@@ -49,12 +53,10 @@ async def test_frames_ignore_forged_fields(settings):
 
         read = {**forged, "type": "mark_read", "chat_id": chat_id, "seq": message.seq}
         assert await replies_to(erin_socket, read) == []
-        pointers = {
-            user_id: seq
-            async for user_id, seq in Membership.objects.filter(chat_id=chat_id).values_list(
-                "user_id", "last_read_seq"
-            )
-        }
+        memberships = Membership.objects.filter(chat_id=chat_id)
+        pointers = dict(
+            await database_sync_to_async(list)(memberships.values_list("user_id", "last_read_seq"))
+        )
         assert pointers[erin.pk] == message.seq and pointers[bob.pk] < message.seq
     finally:
         await alice_socket.disconnect()
@@ -63,14 +65,14 @@ async def test_frames_ignore_forged_fields(settings):
 
 async def test_the_send_limit_counts_rest_and_socket_together(alice, bob, settings):
     settings.THROTTLE_SEND = "5/min"
-    chat = await sync_to_async(group_chat)(alice, bob)
-    tokens = await sync_to_async(session_start)(user=alice)
+    chat = await database_sync_to_async(group_chat)(alice, bob)
+    tokens = await database_sync_to_async(session_start)(user=alice)
     rest = APIClient()
     rest.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     path = f"/api/v1/chats/{chat.pk}/messages"
 
     async def post(content):
-        return await sync_to_async(rest.post)(path, {"content": content}, format="json")
+        return await database_sync_to_async(rest.post)(path, {"content": content}, format="json")
 
     socket = await open_socket(tokens["access"])
     try:
@@ -83,7 +85,8 @@ async def test_the_send_limit_counts_rest_and_socket_together(alice, bob, settin
     assert replies[2]["code"] == "rate_limited" and 0 < replies[2]["retry_after"] <= 120
     refused = await post("rest again")
     assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 120
-    assert await Message.objects.filter(chat=chat, sender=alice).acount() == 5
-    bob_tokens = await sync_to_async(session_start)(user=bob)
+    sent = Message.objects.filter(chat=chat, sender=alice)
+    assert await database_sync_to_async(sent.count)() == 5
+    bob_tokens = await database_sync_to_async(session_start)(user=bob)
     rest.credentials(HTTP_AUTHORIZATION=f"Bearer {bob_tokens['access']}")
     assert (await post("bob has his own allowance")).status_code == 201
