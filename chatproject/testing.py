@@ -246,3 +246,9 @@ class PrivatePostgres:
         if (self.directory / "data" / "postmaster.pid").exists():
             self.stop("immediate")
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def print_figure(config, line: str) -> None:
+    """Print `line` in the test run's output, past pytest's capture (the fuzz tests' figures)."""
+    with config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
+        config.pluginmanager.getplugin("terminalreporter").write_line(line)

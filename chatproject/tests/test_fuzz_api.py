@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts.services import session_start
+from chatproject.testing import print_figure
 from messaging.tests.factories import group_chat, send
 
 EXAMPLES = int(os.environ.get("FUZZ_API_EXAMPLES", "8"))
@@ -72,8 +73,7 @@ def summary(request):
         return
     by_class = ", ".join(f"{name}: {count}" for name, count in sorted(sent.items()))
     line = f"fuzz_api: {sent.total()} requests over {len(OPERATIONS)} operations ({by_class})"
-    with request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
-        request.config.pluginmanager.getplugin("terminalreporter").write_line(line)
+    print_figure(request.config, line)
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
