@@ -5,7 +5,7 @@ from django.db.models.functions import Lower
 from django.http import Http404
 
 from accounts import presence
-from accounts.models import User
+from accounts.models import Session, User
 
 SEARCH_MIN_LENGTH = 2
 
@@ -25,6 +25,11 @@ def user_get_active(*, user_id) -> User:
         return User.objects.get(pk=user_id, is_active=True)
     except (User.DoesNotExist, ValueError):
         raise Http404
+
+
+def session_is_open(*, sid) -> bool:
+    """The login is still on: not ended, and its user still active."""
+    return Session.objects.filter(sid=sid, ended_at__isnull=True, user__is_active=True).exists()
 
 
 def user_list_online_contacts(*, caller: User) -> tuple[QuerySet[User], set[str]]:

@@ -40,16 +40,16 @@ async def _announce_offline(user_id: str) -> None:
     await socket_actions.announce_presence(user_id, False)
 
 
-async def _after_layer_reconnect() -> None:
-    """Events may have been dropped while the layer was away: tell every local socket."""
+async def after_layer_reconnect() -> None:
+    """Events may have been dropped while the layer was away: every local socket catches up."""
     await presence.tracker.restore()
     for consumer in list(local_consumers):
-        await consumer.send(text_data=RESYNC_EVENT)
+        await consumer.resynchronise()
 
 
 presence.tracker.on_online = _announce_online
 presence.tracker.on_offline = _announce_offline
-realtime.layer_watcher.on_reconnect = _after_layer_reconnect
+realtime.layer_watcher.on_reconnect = after_layer_reconnect
 local_consumers: "weakref.WeakSet[ChatConsumer]" = weakref.WeakSet()
 
 
@@ -77,6 +77,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # Taken after joining the groups: an event racing the connect is queued behind
         # this frame (maybe seen twice, deduplicated by version), never lost.
         await self.send(text_data=realtime.to_json(await socket_actions.initial_data(user)))
+
+    async def resynchronise(self):
+        """Catch up with what lost layer messages would have done to this socket (a session
+        that ended, chats joined or left), then tell the client to catch up with `resync`."""
+        if not await socket_actions.session_is_open(sid=self.sid):
+            await self.close(CLOSE_UNAUTHENTICATED)
+            return
+        chat_ids = await socket_actions.chat_ids_of(self.user)
+        for chat_id in chat_ids - self.chat_ids:
+            await self.channel_layer.group_add(realtime.chat_group(chat_id), self.channel_name)
+        for chat_id in self.chat_ids - chat_ids:
+            await self.channel_layer.group_discard(realtime.chat_group(chat_id), self.channel_name)
+        self.chat_ids = chat_ids
+        await self.send(text_data=RESYNC_EVENT)
 
     async def disconnect(self, code):
         if self.user is None:

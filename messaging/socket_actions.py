@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from accounts import presence
+from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.models import User
 from accounts.serializers import MeSerializer
@@ -152,6 +153,9 @@ HANDLERS = {
     "send_message": on_send_message,
     "mark_read": on_mark_read,
 }
+
+
+session_is_open = database_sync_to_async(account_selectors.session_is_open)
 
 
 @database_sync_to_async

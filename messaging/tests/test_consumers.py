@@ -5,11 +5,15 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.utils import timezone
 
+from accounts.models import Session
 from accounts.services import session_logout, session_start
 from chatproject.asgi import application
 from chats import services as chat_services
+from chats.models import Membership
 from messaging import services as message_services
+from messaging.consumers import after_layer_reconnect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -281,3 +285,25 @@ async def test_socket_stats_count_an_open_socket(alice, bob, connect, client_for
     after = (await sync_to_async(staff.get)("/api/v1/ws/stats")).json()
     assert after["connections"] == before["connections"] + 1
     assert after["online_users"] == before["online_users"] + 1
+
+
+async def test_after_the_layer_comes_back_a_socket_catches_up_on_lost_leaves(
+    alice, bob, charlie, connect
+):
+    """A `chat.leave` lost while Redis was away: the socket leaves the group on resync."""
+    chat = await make_group(alice, bob, charlie)
+    bob_socket = await connect(bob)
+    await sync_to_async(Membership.objects.filter(chat=chat, user=bob).delete)()
+    await after_layer_reconnect()
+    assert await bob_socket.receive_type("resync") == {"type": "resync"}
+    await send_text(chat, alice, "secret")
+    assert "secret" not in json.dumps(await bob_socket.events_before_pong())
+
+
+async def test_after_the_layer_comes_back_a_socket_of_an_ended_session_closes(alice, connect):
+    """A `sessions.end` lost while Redis was away: the socket closes on resync."""
+    tokens = await sync_to_async(session_start)(user=alice)
+    socket = await connect(token=tokens["access"])
+    await sync_to_async(Session.objects.filter(user=alice).update)(ended_at=timezone.now())
+    await after_layer_reconnect()
+    assert (await socket.communicator.receive_output(timeout=3))["code"] == 4401
