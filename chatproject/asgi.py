@@ -11,9 +11,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from accounts.socket_auth import SocketTokenAuthMiddleware  # noqa: E402
+from chatproject.http_server import harden_daphne  # noqa: E402
 from chatproject.origins import OriginCheckMiddleware  # noqa: E402
 from messaging.consumers import ChatConsumer  # noqa: E402
 
+harden_daphne()
 websocket_urlpatterns = [re_path(r"^ws/?$", ChatConsumer.as_asgi())]
 
 application = ProtocolTypeRouter(

@@ -1,0 +1,78 @@
+"""Limits on what daphne's HTTP server (Twisted) holds in memory for one request.
+
+Before the application sees a request, Twisted receives its whole body (into a temporary
+file past 100 KB), daphne then queues all of it in memory for the application, and Twisted
+also parses every multipart POST body whole with the `email` package to fill
+`request.args`, which daphne never reads. So a 25 MB upload cost the server 300 MB, and a
+body of any size was held in memory before RequestGuardMiddleware could answer 413.
+
+`harden_daphne()` switches the form parsing off and refuses a body over the largest limit
+of the API (an attachment plus its form fields) as soon as its length is known: from its
+Content-Length before any of it is stored, or, sent chunked, once that many bytes came.
+"""
+
+from django.conf import settings
+from twisted.web.http import Request
+
+from chatproject.middleware import MULTIPART_OVERHEAD_BYTES
+
+LINGER_BYTES = 64 * 1024 * 1024
+
+TOO_LARGE_BODY = b'{"detail": "Request body too large."}'
+TOO_LARGE = (
+    b"HTTP/1.1 413 Request Entity Too Large\r\n"
+    b"Content-Type: application/json\r\n"
+    b"Content-Length: %d\r\n"
+    b"Connection: close\r\n\r\n" % len(TOO_LARGE_BODY)
+) + TOO_LARGE_BODY
+
+
+def body_limit() -> int:
+    return max(settings.MAX_UPLOAD_BYTES, settings.MAX_AVATAR_BYTES) + MULTIPART_OVERHEAD_BYTES
+
+
+def harden_daphne() -> None:
+    from daphne.http_protocol import WebRequest
+
+    # Twisted sets this flag on each request in Request.__init__, hence a property.
+    WebRequest._parsePOSTFormSubmission = property(lambda request: False, lambda request, _: None)
+    WebRequest.gotLength = _got_length
+    WebRequest.handleContentChunk = _handle_content_chunk
+    WebRequest.requestReceived = _request_received
+
+
+def _got_length(request, length) -> None:
+    Request.gotLength(request, length)
+    request.body_bytes = 0
+    request.refused = False
+    if length is not None and length > body_limit():
+        # No "100 Continue" after the 413: a client that asked need not send the body at all.
+        request.requestHeaders.removeHeader(b"Expect")
+        _refuse(request)
+
+
+def _handle_content_chunk(request, data: bytes) -> None:
+    request.body_bytes += len(data)
+    if request.refused:
+        if request.body_bytes > body_limit() + LINGER_BYTES:
+            request.channel.loseConnection()
+        return  # read and dropped
+    if request.body_bytes > body_limit():
+        _refuse(request)
+        return
+    Request.handleContentChunk(request, data)
+
+
+def _request_received(request, command, path, version) -> None:
+    if request.refused:
+        request.channel.loseConnection()  # the body is read: closing now resets nothing
+        return
+    Request.requestReceived(request, command, path, version)
+
+
+def _refuse(request) -> None:
+    """Answer 413 now, and drop the rest of the body as it comes (up to LINGER_BYTES more,
+    then cut the connection): closing while the client still sends would reset the
+    connection, and with it the answer it had not read yet."""
+    request.refused = True
+    request.channel.transport.write(TOO_LARGE)

@@ -1,0 +1,96 @@
+"""What a live daphne holds in memory for a request body (chatproject/http_server.py)."""
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from accounts.services import session_start
+from chatproject.testing import DaphneProcess, server_env
+from chatproject.tests.hostile_files import BOUNDARY, MULTIPART_TYPE
+from messaging.tests.factories import group_chat
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+]
+MB = 1024 * 1024
+UPLOAD_MB = 8
+LIMIT_ENV = {"MAX_UPLOAD_BYTES": UPLOAD_MB * MB, "MAX_AVATAR_BYTES": MB}
+
+
+@pytest.fixture
+def server():
+    process = DaphneProcess(server_env(**LIMIT_ENV)).start()
+    yield process
+    process.stop()
+
+
+def exchange(server, head: str, body_pieces=()) -> bytes:
+    """Send a request's head, then body pieces until the server answers; its answer."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head.encode())
+        for piece in body_pieces:
+            try:
+                sock.sendall(piece)
+            except OSError:
+                break
+        return sock.recv(65536)
+
+
+def peak_rss_kb(server) -> int:
+    for line in Path(f"/proc/{server.process.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+def test_a_body_over_the_limit_is_refused_from_its_length_before_it_is_sent(server):
+    head = "POST /api/v1/chats HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
+    answer = exchange(server, head + f"Content-Length: {10**12}\r\n\r\n")
+
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert b"100 Continue" not in answer
+    assert answer.endswith(b'{"detail": "Request body too large."}')
+
+
+def test_a_chunked_body_is_refused_once_it_passes_the_limit(server):
+    head = "POST /api/v1/chats HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunk = b"%x\r\n%s\r\n" % (64 * 1024, bytes(64 * 1024))
+
+    answer = exchange(server, head, [chunk] * 16 * (UPLOAD_MB + 4))  # 4 MB over the limit
+
+    assert answer.startswith(b"HTTP/1.1 413 ")
+
+
+def test_an_upload_costs_the_server_about_its_size_in_memory(server, alice, bob):
+    """Twisted parsed each multipart body whole with the email package: 12 times its size."""
+    chat = group_chat(alice, bob)
+    token = session_start(user=alice)["access"]
+    part = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\n'
+    body = part.encode() + bytes(UPLOAD_MB * MB - 1024) + f"\r\n--{BOUNDARY}--\r\n".encode()
+    head = (
+        f"POST /api/v1/chats/{chat.pk}/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: {MULTIPART_TYPE}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    before = peak_rss_kb(server)
+
+    answer = exchange(server, head, [body])
+
+    assert answer.startswith(b"HTTP/1.1 201 "), answer[:300]
+    assert peak_rss_kb(server) - before < 3 * UPLOAD_MB * 1024  # KB: not 12 times the body
+
+
+def test_a_multipart_body_twisted_cannot_parse_reaches_django(server):
+    body = b"not a multipart body at all"
+    head = (
+        f"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {MULTIPART_TYPE}"
+        f"\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    answer = exchange(server, head, [body])
+
+    assert answer.startswith(b"HTTP/1.1 415 ")  # the API's answer, not Twisted's bare 400
+    assert b'"detail"' in answer
