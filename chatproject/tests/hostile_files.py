@@ -172,7 +172,7 @@ def catalogue(max_upload: int, max_avatar: int) -> list[Hostile]:
         # Decompression bombs.
         Hostile("png bomb (header)", "big.png", png_bomb_header, "image/png", "bomb"),
         Hostile("gif bomb", "big.gif", gif_bomb, "image/gif", "bomb"),
-        Hostile("png 8000x8000 zeros", "zeros.png", png_bomb_within_limit, "image/png", "image"),
+        Hostile("png bomb 8000x8000", "zeros.png", png_bomb_within_limit, "image/png", "image"),
         Hostile("png ztxt bomb", "text.png", png_text_bomb, "image/png", "file"),
         # Sizes.
         Hostile("empty", "empty.png", lambda: b"", "image/png", "empty"),
