@@ -8,7 +8,8 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from accounts.models import Session
-from accounts.services import session_logout, session_start
+from accounts.services import session_logout, session_start, user_delete
+from accounts.tests.factories import TEST_PASSWORD
 from chatproject.asgi import application
 from chats import services as chat_services
 from chats.models import Membership
@@ -119,6 +120,12 @@ async def test_an_allowed_origin_is_accepted(alice, connect):
     assert socket.initial_data["type"] == "initial_data"
 
 
+async def test_an_origin_listed_for_cors_is_accepted(alice, connect, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    socket = await connect(alice, headers=[(b"origin", b"https://app.example.com")])
+    assert socket.initial_data["type"] == "initial_data"
+
+
 async def test_the_token_may_come_as_bearer_subprotocol(alice, connect):
     token = (await sync_to_async(session_start)(user=alice))["access"]
     socket = await connect(token=token, subprotocols=["bearer", token])
@@ -212,6 +219,18 @@ async def test_send_message_to_a_chat_of_others_is_not_found(alice, bob, charlie
     assert error["code"] == "not_found" and error["client_id"] == "c9"
 
 
+async def test_sending_to_a_direct_chat_whose_partner_deleted_the_account_is_forbidden(
+    alice, bob, connect
+):
+    chat, _ = await sync_to_async(chat_services.direct_chat_get_or_create)(
+        user=alice, other_user_id=bob.pk
+    )
+    await sync_to_async(user_delete)(user=bob, password=TEST_PASSWORD)
+    socket = await connect(alice)
+    await socket.send({"type": "send_message", "chat_id": str(chat.pk), "content": "still there?"})
+    assert (await socket.receive_type("error"))["code"] == "forbidden"
+
+
 async def test_empty_text_is_invalid(alice, bob, connect):
     chat = await make_group(alice, bob)
     socket = await connect(alice)
@@ -298,6 +317,19 @@ async def test_after_the_layer_comes_back_a_socket_catches_up_on_lost_leaves(
     assert await bob_socket.receive_type("resync") == {"type": "resync"}
     await send_text(chat, alice, "secret")
     assert "secret" not in json.dumps(await bob_socket.events_before_pong())
+
+
+async def test_after_the_layer_comes_back_a_socket_follows_a_chat_it_missed_joining(
+    alice, bob, connect
+):
+    """A `chat.join` lost while Redis was away: the socket joins the group on resync."""
+    bob_socket = await connect(bob)
+    chat = await make_group(alice)
+    await sync_to_async(Membership.objects.create)(chat=chat, user=bob)
+    await after_layer_reconnect()
+    assert await bob_socket.receive_type("resync") == {"type": "resync"}
+    await send_text(chat, alice, "welcome")
+    assert (await bob_socket.receive_type("new_message"))["message"]["content"] == "welcome"
 
 
 async def test_after_the_layer_comes_back_a_socket_of_an_ended_session_closes(alice, connect):
