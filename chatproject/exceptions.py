@@ -4,7 +4,7 @@ from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from chatproject.files import FileTooLarge
-from chatproject.middleware import DATABASE_DOWN_ERRORS, is_pool_timeout, service_unavailable
+from chatproject.middleware import DATABASE_DOWN_ERRORS, service_unavailable
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -17,7 +17,7 @@ def exception_handler(exc, context):
     """DRF's handler, plus what services raise: Django's ValidationError (400, field errors
     or one `detail`), FileTooLarge (413), and 503 when the database is down (DRF would let
     it become a 500)."""
-    if isinstance(exc, DATABASE_DOWN_ERRORS) or is_pool_timeout(exc):
+    if isinstance(exc, DATABASE_DOWN_ERRORS):
         return service_unavailable()
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(validation_error_detail(exc))

@@ -10,6 +10,8 @@ logger = logging.getLogger(__name__)
 
 # Form fields beside a file (caption, client_id, reply_to) and multipart framing.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
+# A pool timeout (psycopg_pool.PoolTimeout, a psycopg OperationalError) is one of these too:
+# Django wraps the errors of opening a connection like those of a query.
 DATABASE_DOWN_ERRORS = (OperationalError, InterfaceError)
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -59,16 +61,10 @@ class RequestGuardMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, DATABASE_DOWN_ERRORS) or is_pool_timeout(exception):
+        if isinstance(exception, DATABASE_DOWN_ERRORS):
             logger.warning("database unavailable: %s", exception)
             return service_unavailable()
         return None
-
-
-def is_pool_timeout(exception: BaseException) -> bool:
-    from psycopg_pool import PoolTimeout
-
-    return isinstance(exception, PoolTimeout)
 
 
 class OptionalSlashMiddleware:

@@ -16,7 +16,7 @@ from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.models import User
 from accounts.serializers import MeSerializer
-from chatproject.middleware import DATABASE_DOWN_ERRORS, is_pool_timeout
+from chatproject.middleware import DATABASE_DOWN_ERRORS
 from chats import selectors as chat_selectors
 from chats import services as chat_services
 from chats.serializers import chats_data
@@ -66,10 +66,8 @@ async def handle(consumer, frame: dict) -> dict | None:
         raise FrameError("forbidden", str(error) or "Not allowed.")
     except ValidationError as error:
         raise FrameError("invalid", "; ".join(error.messages))
-    except Exception as error:
-        if isinstance(error, DATABASE_DOWN_ERRORS) or is_pool_timeout(error):
-            raise FrameError("unavailable", "The service is unavailable; try again.")
-        raise
+    except DATABASE_DOWN_ERRORS:
+        raise FrameError("unavailable", "The service is unavailable; try again.")
 
 
 def field(frame: dict, name: str, kind: type, *, required: bool = True):
