@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
 
 from accounts.models import Session, User
 
@@ -24,8 +24,7 @@ class SessionJWTAuthentication(JWTAuthentication):
     """simplejwt's Bearer authentication, plus: the token's session (`sid`) must be open."""
 
     def get_user(self, validated_token):
-        if validated_token.get("token_type") != "access":
-            raise InvalidToken("Not an access token.")
+        # Only access tokens get here: simplejwt validates with AUTH_TOKEN_CLASSES (AccessToken).
         return user_for_access_token(validated_token)
 
 
