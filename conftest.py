@@ -6,11 +6,18 @@ import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from accounts import presence
 from accounts.tests.factories import UserFactory
 from messaging.tests.events import EventListener
+
+# The fuzz tests (test_fuzz_*.py) explore new inputs on every local run; CI replays the same
+# ones, so a red CI is always the commit's doing.
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI") == "true":
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture
