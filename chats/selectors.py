@@ -28,10 +28,6 @@ def membership_get(*, user, chat_id) -> Membership:
         raise Http404
 
 
-def chat_get_for_member(*, user, chat_id) -> Chat:
-    return membership_get(user=user, chat_id=chat_id).chat
-
-
 def contact_ids(*, user_id) -> set[str]:
     """Ids of the other people who share a chat with the user (who hear their presence)."""
     shared = Membership.objects.filter(chat__memberships__user_id=user_id).exclude(user_id=user_id)
