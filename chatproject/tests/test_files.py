@@ -51,6 +51,14 @@ def test_an_expired_link_is_403(client, stored, settings):
     assert client.get(file_url(stored)).status_code == 403
 
 
+def test_a_file_cut_short_while_it_is_served_ends_the_download(client, stored):
+    """The size was read before the body streams: a shorter file must not loop forever."""
+    response = client.get(file_url(stored))
+    with default_storage.open(stored, "wb") as handle:
+        handle.write(CONTENT[:10])
+    assert body(response) == CONTENT[:10]
+
+
 def test_a_link_to_a_deleted_file_is_404(client, stored):
     link = file_url(stored)
     default_storage.delete(stored)
