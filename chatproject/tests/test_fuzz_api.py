@@ -7,8 +7,12 @@ chat, message and fellow member in the path, so they reach the code past the 404
 answer must be no 5xx, a documented status, the documented media type, a body that matches
 its schema, and the documented headers.
 
-    .venv/bin/pytest chatproject/tests/test_fuzz_api.py                          # CI: bounded
-    FUZZ_API_EXAMPLES=60 .venv/bin/pytest chatproject/tests/test_fuzz_api.py -s  # full: > 5,000
+With FUZZ_API_LIVE=1 (PostgreSQL and Redis needed) the requests go over HTTP to a live
+daphne instead, whose log must then hold no traceback.
+
+    .venv/bin/pytest chatproject/tests/test_fuzz_api.py                       # CI: bounded
+    FUZZ_API_EXAMPLES=75 .venv/bin/pytest chatproject/tests/test_fuzz_api.py  # full: 5,000+
+    FUZZ_API_LIVE=1 FUZZ_API_EXAMPLES=75 .venv/bin/pytest chatproject/tests/test_fuzz_api.py
 """
 
 import os
@@ -30,10 +34,12 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts.services import session_start
-from chatproject.testing import print_figure
+from chatproject.testing import DaphneProcess, print_figure, server_env
 from messaging.tests.factories import group_chat, send
 
 EXAMPLES = int(os.environ.get("FUZZ_API_EXAMPLES", "8"))
+LIVE = os.environ.get("FUZZ_API_LIVE") == "1"
+LIFTED_LIMITS = {"THROTTLE_AUTH": "1000000/min", "THROTTLE_SEND": "1000000/min"}
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -53,8 +59,25 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def lifted_limits(settings):
     """Throttles would answer most fuzzed requests with 429 and hide the code behind them."""
-    settings.THROTTLE_AUTH = "1000000/min"
-    settings.THROTTLE_SEND = "1000000/min"
+    for name, value in LIFTED_LIMITS.items():
+        setattr(settings, name, value)
+
+
+@pytest.fixture(scope="module")
+def target(django_db_setup):
+    """(the schema to fuzz, where to send its requests): in-process, or a live daphne."""
+    if not LIVE:
+        yield schema, {}
+        return
+    server = DaphneProcess(server_env(**LIFTED_LIMITS)).start()
+    try:
+        yield (
+            schemathesis.openapi.from_url(f"{server.http_url}/api/schema"),
+            {"base_url": server.http_url},
+        )
+    finally:
+        log = server.stop()
+    assert "Traceback" not in log, log[-5000:]
 
 
 @pytest.fixture
@@ -78,7 +101,9 @@ def summary(request):
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.label)
-def test_operation_answers_as_its_schema_says(operation, mode, alice, real_ids):
+def test_operation_answers_as_its_schema_says(operation, mode, target, alice, real_ids):
+    fuzzed_schema, call = target
+    operation = fuzzed_schema[operation.path][operation.method.upper()]
     headers = {"Authorization": f"Bearer {session_start(user=alice)['access']}"}
 
     @given(case=operation.as_strategy(generation_mode=mode), real_path=st.booleans())
@@ -92,7 +117,7 @@ def test_operation_answers_as_its_schema_says(operation, mode, alice, real_ids):
         if real_path:
             for name in case.path_parameters or {}:
                 case.path_parameters[name] = real_ids.get(name, case.path_parameters[name])
-        response = case.call(headers=headers)
+        response = case.call(headers=headers, **call)
         sent[f"{response.status_code // 100}xx"] += 1
         case.validate_response(response, checks=CHECKS, headers=headers)
 
