@@ -1,7 +1,8 @@
 """Faults: Redis or PostgreSQL going away, a server process killed, a stalled client.
 
-Every test runs real daphne processes, and the dependency it breaks is a private instance
-started for the test on a free port (never the machine's shared PostgreSQL or Redis).
+Every test runs real daphne processes. A test that breaks Redis or PostgreSQL breaks a private
+instance it started on a free port, never the machine's shared ones. README.md ("Faults")
+sums up what each shows.
 """
 
 import base64
@@ -79,13 +80,15 @@ class ChatClient:
         self.messages: dict[int, dict] = {}
         self.delivered: list[int] = []
         self.received: Counter[str] = Counter()
+        self.version: int | None = None
         self.connect(server)
 
     def connect(self, server: DaphneProcess) -> None:
+        """Open a socket (again, to any process); a reconnection keeps the version held."""
         self.socket = SocketClient(server.ws_url, self.token)
         initial = self.socket.next_event()
         assert initial["type"] == "initial_data"
-        if not hasattr(self, "version"):
+        if self.version is None:
             self.version = next(c["version"] for c in initial["sync"] if c["id"] == self.chat_id)
 
     def apply(self, event: dict) -> None:
