@@ -1,4 +1,4 @@
-"""Limits on what daphne's HTTP server (Twisted) holds in memory for one request.
+"""Limits on what daphne's server (Twisted, and Autobahn for sockets) takes from a client.
 
 Before the application sees a request, Twisted receives its whole body (into a temporary
 file past 100 KB), daphne then queues all of it in memory for the application, and Twisted
@@ -9,6 +9,10 @@ body of any size was held in memory before RequestGuardMiddleware could answer 4
 `harden_daphne()` switches the form parsing off and refuses a body over the largest limit
 of the API (an attachment plus its form fields) as soon as its length is known: from its
 Content-Length before any of it is stored, or, sent chunked, once that many bytes came.
+
+Autobahn, past daphne's 1 MiB socket frame limit, dropped the TCP connection (the client
+saw 1006) where API.md promises a close with 1009 "message too big": with `failByDrop` off
+it sends the close frame, as for invalid UTF-8 (1007).
 """
 
 from django.conf import settings
@@ -33,12 +37,19 @@ def body_limit() -> int:
 
 def harden_daphne() -> None:
     from daphne.http_protocol import WebRequest
+    from daphne.ws_protocol import WebSocketFactory
 
-    # Twisted sets this flag on each request in Request.__init__, hence a property.
-    WebRequest._parsePOSTFormSubmission = property(lambda request: False, lambda request, _: None)
+    # Twisted and Autobahn set these on each instance (Request.__init__, the factory's
+    # resetProtocolOptions), hence properties that keep the value given here.
+    WebRequest._parsePOSTFormSubmission = always(False)
+    WebSocketFactory.failByDrop = always(False)
     WebRequest.gotLength = _got_length
     WebRequest.handleContentChunk = _handle_content_chunk
     WebRequest.requestReceived = _request_received
+
+
+def always(value) -> property:
+    return property(lambda instance: value, lambda instance, _: None)
 
 
 def _got_length(request, length) -> None:

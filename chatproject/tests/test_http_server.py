@@ -1,12 +1,14 @@
-"""What a live daphne holds in memory for a request body (chatproject/http_server.py)."""
+"""What a live daphne takes from a client: request bodies, socket frames
+(chatproject/http_server.py)."""
 
 import socket
 from pathlib import Path
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from accounts.services import session_start
-from chatproject.testing import DaphneProcess, server_env
+from chatproject.testing import DaphneProcess, SocketClient, server_env
 from chatproject.tests.hostile_files import BOUNDARY, MULTIPART_TYPE
 from messaging.tests.factories import group_chat
 
@@ -94,3 +96,14 @@ def test_a_multipart_body_twisted_cannot_parse_reaches_django(server):
 
     assert answer.startswith(b"HTTP/1.1 415 ")  # the API's answer, not Twisted's bare 400
     assert b'"detail"' in answer
+
+
+def test_a_socket_frame_over_1_mib_closes_the_socket_with_1009(server, alice):
+    client = SocketClient(server.ws_url, session_start(user=alice)["access"])
+    assert client.next_event()["type"] == "initial_data"
+
+    client.ws.send("x" * (MB + 1))
+
+    with pytest.raises(ConnectionClosed) as closed:
+        client.next_event(timeout=5)
+    assert closed.value.rcvd.code == 1009  # a close frame, not a dropped connection (1006)
