@@ -4,7 +4,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,6 +28,7 @@ from accounts.serializers import (
 )
 from accounts.throttles import AuthRateThrottle, PasswordCheckThrottle
 from chatproject.api import avatar_size_check, valid_data
+from chatproject.parsers import JSONParser
 
 LOGIN_REFUSED = "No active account found with the given credentials."
 NO_CONTENT = OpenApiResponse(description="Done.")

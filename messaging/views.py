@@ -3,10 +3,11 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, Throttled
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from chatproject.parsers import JSONParser
 from chatproject.schema import error_response
 from chats.selectors import membership_get
 from messaging import selectors, services
