@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common
 import loadgen
+from websockets.exceptions import InvalidHandshake
 
 
 def parse_args():
@@ -50,39 +51,54 @@ def users_create(count: int, chat_size: int) -> list:
     return users
 
 
-async def connect_all(urls: list[str], concurrency: int) -> tuple[list, list[float]]:
-    """Open every socket (initial_data received); the sockets and each one's finish time."""
+async def connect_all(urls: list[str], concurrency: int) -> tuple[list, list[float], int]:
+    """Open every socket (initial_data received); the sockets, each one's finish time and the
+    handshakes retried. Like a real client, a socket whose handshake daphne refused (it
+    drops those not accepted within --websocket_connect_timeout, 5 s) retries after a pause."""
     limit = asyncio.Semaphore(concurrency)
     done: list[float] = []
+    retries = 0
 
     async def one(url):
+        nonlocal retries
         async with limit:
-            for attempt in range(5):
+            for attempt in range(8):
                 try:
                     ws = await loadgen.open_socket({"url": url})
                     done.append(time.monotonic())
                     return ws
-                except (OSError, TimeoutError):
+                except (OSError, TimeoutError, InvalidHandshake):
+                    retries += 1
                     await asyncio.sleep(0.5 * (attempt + 1))
             raise RuntimeError("could not connect")
 
     sockets = await asyncio.gather(*(one(url) for url in urls))
-    return sockets, done
+    return sockets, done, retries
 
 
 async def client(urls, concurrency, commands, answers) -> None:
     loop = asyncio.get_running_loop()
     start = time.monotonic()
-    sockets, done = await connect_all(urls, concurrency)
-    answers.put({"connect_s": time.monotonic() - start, "done": [t - start for t in done]})
+    sockets, done, retries = await connect_all(urls, concurrency)
+    answers.put(
+        {
+            "connect_s": time.monotonic() - start,
+            "done": [t - start for t in done],
+            "retries": retries,
+        }
+    )
     await loop.run_in_executor(None, commands.get)  # drop
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
     answers.put("dropped")
     storm_start = await loop.run_in_executor(None, commands.get)  # reconnect
     await asyncio.sleep(max(0.0, storm_start - time.monotonic()))
-    sockets, done = await connect_all(urls, concurrency)
+    sockets, done, retries = await connect_all(urls, concurrency)
     answers.put(
-        {"connect_s": time.monotonic() - storm_start, "done": [t - storm_start for t in done]}
+        {
+            "connect_s": time.monotonic() - storm_start,
+            "done": [t - storm_start for t in done],
+            "retries": retries,
+        }
     )
     await loop.run_in_executor(None, commands.get)  # finish
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
@@ -173,11 +189,13 @@ def measure(server, tokens, args) -> dict:
     return {
         "sockets": args.sockets,
         "first_connect_s": round(max(a["connect_s"] for a in first), 2),
+        "first_connect_retries": sum(a["retries"] for a in first),
         "rss_before_kb": rss_before,
         "rss_after_kb": rss_after,
         "rss_per_socket_kb": round(per_socket, 1),
         "idle_cpu_cores": round(idle_cpu, 3),
         "reconnect_storm_s": round(storm_s, 2),
+        "reconnect_storm_retries": sum(a["retries"] for a in storm),
         "rss_after_storm_kb": server.rss_kb(),
     }
 

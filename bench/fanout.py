@@ -34,6 +34,12 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=2, help="load generator processes")
     parser.add_argument("--servers", default="1,2", help="daphne process counts to test")
     parser.add_argument("--no-big", action="store_true", help="skip the groups of 100")
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare ceiling")
+    parser.add_argument("--name", default="fanout", help="result file name (.json, .png)")
+    parser.add_argument(
+        "--server-env", action="append", default=[], help="KEY=VALUE for daphne (repeatable)"
+    )
+    parser.add_argument("--profile", help="py-spy each daphne during each phase into this folder")
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -113,7 +119,27 @@ def socket_specs(groups, senders: int, urls: list[str], bare: bool) -> list[dict
 # --- One phase -----------------------------------------------------------------------------
 
 
-def phase_run(specs, *, workers: int, duration: float, rate: float, window: int, pids):
+def profilers_start(folder: str | None, label: str, pids, duration: float) -> list:
+    """py-spy (in .venv) on each server for the phase, sampling the thread that holds the GIL
+    (where the CPU goes) without pausing it: collapsed stacks per process."""
+    if not folder:
+        return []
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    command = [str(Path(common.PYTHON).parent / "py-spy"), "record", "--rate", "100", "--gil"]
+    command += ["--nonblocking", "--format", "raw", "--duration", str(int(duration))]
+    return [
+        subprocess.Popen(
+            [*command, "--pid", str(pid), "-o", f"{folder}/{label}-{i}.txt"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i, pid in enumerate(pids)
+    ]
+
+
+def phase_run(
+    specs, *, workers: int, duration: float, rate: float, window: int, pids, profile=None
+):
     """Run one phase; its deliveries/s, latency percentiles, loss and server CPU."""
     ctx = multiprocessing.get_context("spawn")
     ready, go, results = ctx.Queue(), ctx.Queue(), ctx.Queue()
@@ -146,6 +172,8 @@ def phase_run(specs, *, workers: int, duration: float, rate: float, window: int,
             }
         )
     loadgen_window = time.monotonic()
+    time.sleep(max(0.0, start - time.monotonic()))
+    profilers = profilers_start(profile, label_of(rate), pids, duration)
     records = []
     loadgen_cpu = 0.0
     for _ in processes:
@@ -159,6 +187,8 @@ def phase_run(specs, *, workers: int, duration: float, rate: float, window: int,
     ]
     for process in processes:
         process.join(timeout=30)
+    for profiler in profilers:
+        profiler.wait(timeout=30)
     merged = loadgen.merge(records)
     delivered_in_window = sum(
         count
@@ -213,6 +243,10 @@ def summary(label: str, phase: dict) -> str:
     )
 
 
+def label_of(rate: float) -> str:
+    return "flat" if rate == 0 else f"rate_{rate}"
+
+
 def config_run(label, groups, args, *, servers: int, bare: bool, rates, senders) -> dict:
     common.redis_clear()
     if bare:
@@ -221,13 +255,14 @@ def config_run(label, groups, args, *, servers: int, bare: bool, rates, senders)
         time.sleep(1.5)
         urls, pids, stop = [f"ws://127.0.0.1:{port}/"], [process.pid], [process]
     else:
-        running = [common.Server() for _ in range(servers)]
+        env = dict(item.split("=", 1) for item in args.server_env)
+        running = [common.Server(**env) for _ in range(servers)]
         urls, pids, stop = [s.ws_url for s in running], [s.pid for s in running], running
     specs = socket_specs(groups, senders, urls, bare)
     phases = {}
     try:
         for rate in rates:
-            name = "flat" if rate == 0 else f"rate_{rate}"
+            name = label_of(rate)
             phase = phase_run(
                 specs,
                 workers=args.workers,
@@ -235,6 +270,7 @@ def config_run(label, groups, args, *, servers: int, bare: bool, rates, senders)
                 rate=rate,
                 window=args.window,
                 pids=pids,
+                profile=args.profile and f"{args.profile}/{label.replace(' ', '_')}",
             )
             phase["lost_after_catch_up"] = 0 if bare else catch_up_check(phase)
             common.say(summary(f"{label} {name}", phase))
@@ -245,7 +281,7 @@ def config_run(label, groups, args, *, servers: int, bare: bool, rates, senders)
     return phases
 
 
-def plot(results: dict) -> Path:
+def plot(results: dict, file_name: str) -> Path:
     plt = common.pyplot()
     figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
     for config, phases in results["configs"].items():
@@ -268,7 +304,7 @@ def plot(results: dict) -> Path:
     left.legend(fontsize=8)
     right.legend(fontsize=7)
     figure.tight_layout()
-    path = common.plot_path("fanout")
+    path = common.plot_path(file_name)
     figure.savefig(path, dpi=80)
     return path
 
@@ -297,33 +333,39 @@ def main():
         results["configs"][label] = config_run(
             label, groups, args, servers=servers, bare=False, rates=rates, senders=args.senders
         )
-    results["configs"]["bare websockets"] = config_run(
-        "bare websockets", groups, args, servers=1, bare=True, rates=rates, senders=args.senders
-    )
-    big = groups_create(2, 100)
-    results["configs"]["groups of 100, 2 daphne"] = config_run(
-        "groups of 100 at 10 msg/s",
-        big,
-        args,
-        servers=2,
-        bare=False,
-        rates=[2 * 10 * 100],
-        senders=2,
-    )
+    if not args.no_bare:
+        results["configs"]["bare websockets"] = config_run(
+            "bare websockets", groups, args, servers=1, bare=True, rates=rates, senders=args.senders
+        )
+    if not args.no_big:
+        big = groups_create(2, 100)
+        results["configs"]["groups of 100, 2 daphne"] = config_run(
+            "groups of 100 at 10 msg/s",
+            big,
+            args,
+            servers=2,
+            bare=False,
+            rates=[2 * 10 * 100],
+            senders=2,
+        )
     best = max(
-        p["flat"]["deliveries_per_s"]
-        for c, p in results["configs"].items()
-        if "flat" in p and "bare" not in c
+        (
+            p["flat"]["deliveries_per_s"]
+            for c, p in results["configs"].items()
+            if "flat" in p and "bare" not in c
+        ),
+        default=0,
     )
-    ceiling = results["configs"]["bare websockets"]["flat"]["deliveries_per_s"]
+    bare = results["configs"].get("bare websockets", {})
+    ceiling = bare["flat"]["deliveries_per_s"] if "flat" in bare else None
     results["ratio_to_ceiling"] = round(best / ceiling, 2) if ceiling else None
     common.say(
         f"best service flat out {best}/s; bare ceiling {ceiling}/s; ratio "
         f"{results['ratio_to_ceiling']}"
     )
-    plot(results)
+    plot(results, args.name)
     results["configs"] = {c: strip(p) for c, p in results["configs"].items()}
-    common.result_write("fanout", results)
+    common.result_write(args.name, results)
 
 
 if __name__ == "__main__":

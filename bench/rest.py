@@ -29,6 +29,7 @@ def parse_args():
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument("--duration", type=float, default=6, help="seconds per endpoint")
     parser.add_argument("--servers", type=int, default=2)
+    parser.add_argument("--name", default="rest", help="result file name (.json, .png)")
     return parser.parse_args()
 
 
@@ -161,7 +162,7 @@ async def hammer(urls, token, method, path_of, body_of, clients, duration) -> di
     }
 
 
-def plot(results: dict) -> Path:
+def plot(results: dict, file_name: str) -> Path:
     plt = common.pyplot()
     figure, axis = plt.subplots(figsize=(10, 5))
     names = list(results)
@@ -177,7 +178,7 @@ def plot(results: dict) -> Path:
         yscale="log",
     )
     figure.tight_layout()
-    path = common.plot_path("rest")
+    path = common.plot_path(file_name)
     figure.savefig(path, dpi=80)
     return path
 
@@ -209,11 +210,11 @@ def main():
     finally:
         for server in servers:
             server.stop()
-    plot(results)
+    plot(results, args.name)
     for result in results.values():
         del result["_latencies"]
     common.result_write(
-        "rest", {"settings": vars(args), "query_counts": counts, "endpoints": results}
+        args.name, {"settings": vars(args), "query_counts": counts, "endpoints": results}
     )
 
 
