@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 
 import orjson
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidHandshake
 
 DRAIN_SECONDS = 2.0
 BUCKET_SECONDS = 0.5
@@ -31,6 +32,11 @@ async def run_worker(specs: list[dict], ready, go, results) -> None:
 
     async def opened(spec):
         async with limit:
+            for attempt in range(4):
+                try:
+                    return await open_socket(spec)
+                except InvalidHandshake:  # not accepted within daphne's connect timeout
+                    await asyncio.sleep(0.5 * (attempt + 1))
             return await open_socket(spec)
 
     try:
