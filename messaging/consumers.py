@@ -5,7 +5,6 @@ The consumer authenticates (scope from accounts.socket_auth), joins `user.<id>` 
 and turns client frames into service calls. README.md documents the protocol.
 """
 
-import logging
 import weakref
 
 import orjson
@@ -17,8 +16,6 @@ from accounts.socket_auth import BEARER_SUBPROTOCOL
 from messaging import realtime, socket_actions
 from messaging.socket_actions import FrameError
 from messaging.socket_rate import TokenBucket
-
-logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 RESYNC_EVENT = orjson.dumps({"type": "resync"}).decode()

@@ -71,10 +71,6 @@ async def _send_now_async(group: str, message: dict) -> None:
         logger.exception("publish to %s failed", group)
 
 
-def publish_to_user(user_id, payload: dict) -> None:
-    _send_on_commit(user_group(user_id), {"type": "event.forward", "text": to_json(payload)})
-
-
 def publish_chat_joined(user_id, chat_id, payload: dict) -> None:
     """Every socket of the user joins the chat's group, then hears `payload`."""
     message = {"type": "chat.join", "chat_id": str(chat_id), "text": to_json(payload)}
