@@ -12,6 +12,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -107,19 +108,20 @@ def free_port() -> int:
 
 
 class Server:
-    """One daphne process with the flags of the Makefile's `run` target."""
+    """One daphne process with the flags of the Makefile's `run` target. Its log goes to a
+    file (a pipe nobody reads would fill and stall the server at its first traceback)."""
 
     def __init__(self, **env):
         self.port = free_port()
         command = [PYTHON, "-m", "daphne", "--bind", "127.0.0.1", "--port", str(self.port)]
         command += ["--ping-interval", "20", "--ping-timeout", "30", "--websocket_timeout", "-1"]
+        self.log = tempfile.NamedTemporaryFile(prefix=f"daphne-{self.port}-", suffix=".log")  # noqa: SIM115 (lives as long as the server)
         self.process = subprocess.Popen(
             [*command, "chatproject.asgi:application"],
             cwd=BASE_DIR,
             env=server_env(**env),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+            stderr=self.log,
         )
         self.wait_ready()
 
@@ -139,7 +141,7 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("daphne exited:\n" + self.process.stderr.read())
+                raise RuntimeError("daphne exited:\n" + Path(self.log.name).read_text())
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1):
                     return
@@ -154,6 +156,10 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        errors = Path(self.log.name).read_text().count("Traceback")
+        if errors:
+            say(f"daphne on port {self.port} logged {errors} tracebacks")
+        self.log.close()
 
     def rss_kb(self) -> int:
         return proc_rss_kb(self.pid)

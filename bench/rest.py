@@ -152,7 +152,8 @@ async def hammer(urls, token, method, path_of, body_of, clients, duration) -> di
             statuses[response.status] = statuses.get(response.status, 0) + 1
 
     connector = aiohttp.TCPConnector(limit=clients)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         await asyncio.gather(*(one_client(session, urls[i % len(urls)]) for i in range(clients)))
     return {
         **common.percentiles(latencies),
