@@ -26,7 +26,7 @@ from chats.services.members import (
     members_add,
     memberships_end_for_user,
 )
-from chats.services.reads import chat_mark_read
+from chats.services.reads import chat_mark_read, read_pointer_advance
 
 __all__ = [
     "chat_avatar_delete",
@@ -44,4 +44,5 @@ __all__ = [
     "member_role_set",
     "members_add",
     "memberships_end_for_user",
+    "read_pointer_advance",
 ]

@@ -20,13 +20,20 @@ def chat_mark_read(*, chat_id, user: User, seq: int, announce: bool = True) -> M
         raise ValidationError({"seq": ["Must not be negative."]})
     with transaction.atomic():
         membership = membership_get(user=user, chat_id=chat_id)
-        target = min(seq, membership.chat.last_seq)
-        moved = Membership.objects.filter(pk=membership.pk, last_read_seq__lt=target).update(
-            last_read_seq=target
-        )
-        if moved:
-            membership.last_read_seq = target
-            ReadMark.objects.create(chat_id=membership.chat_id, user=user, seq=target)
-            if announce:
-                signals.read_moved.send(sender=Chat, chat=membership.chat, membership=membership)
+        moved = read_pointer_advance(membership=membership, seq=min(seq, membership.chat.last_seq))
+        if moved and announce:
+            signals.read_moved.send(sender=Chat, chat=membership.chat, membership=membership)
     return membership
+
+
+def read_pointer_advance(*, membership: Membership, seq: int) -> bool:
+    """Move a loaded membership's pointer forward to `seq` and log it; False if it was there.
+
+    For callers that already hold the membership inside their transaction (a send)."""
+    moved = Membership.objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(
+        last_read_seq=seq
+    )
+    if moved:
+        membership.last_read_seq = seq
+        ReadMark.objects.create(chat_id=membership.chat_id, user_id=membership.user_id, seq=seq)
+    return bool(moved)

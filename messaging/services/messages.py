@@ -3,16 +3,18 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import BigIntegerField, Subquery, Value
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
 from chatproject.files import file_delete, file_save
 from chats.models import Chat, Membership
 from chats.selectors import membership_get
-from chats.services import chat_lock, chat_mark_read, chat_unhide_for_members
+from chats.services import chat_lock, chat_unhide_for_members, read_pointer_advance
 from messaging.events import publish_message
-from messaging.models import Attachment, Message, MessageEdit
+from messaging.models import Attachment, Message, MessageEdit, Reaction
 from messaging.selectors import message_load
 from messaging.services.common import content_check, message_lock, not_deleted, version_take
 from messaging.uploads import UploadKind, upload_inspect, upload_name_clean
@@ -41,18 +43,18 @@ def message_send(
     """Post a message (text, or a file with an optional caption); (message, created).
 
     A repeated `client_id` of the sender in the chat returns the first message and creates
-    nothing, also when the two race (the unique constraint decides). Takes `seq` and
-    `version` under the chat lock, moves the sender's read pointer without announcing it,
-    and brings a hidden direct chat back for the member who hid it. The file is stored
-    before the lock is taken (never while holding it) and removed again if nothing uses it.
+    nothing; the check runs under the chat lock, so two racing sends cannot both insert.
+    Takes `seq` and `version` under that lock, moves the sender's read pointer without
+    announcing it, and brings a hidden direct chat back for the member who hid it. The file
+    is stored before the lock is taken (never while holding it) and removed again if nothing
+    uses it.
     """
     content = content_check(content, required=upload is None)
     _client_id_check(client_id)
-    membership_get(user=sender, chat_id=chat_id)
-    repeated = _sent_before(chat_id=chat_id, sender=sender, client_id=client_id)
-    if repeated is not None:
-        return repeated, False
-    stored = _upload_store(upload) if upload is not None else None
+    stored = None
+    if upload is not None:
+        membership_get(user=sender, chat_id=chat_id)  # a non-member's file is never stored
+        stored = _upload_store(upload)
     try:
         message, created = _send(
             chat_id=chat_id,
@@ -71,29 +73,24 @@ def message_send(
 
 
 def _send(*, chat_id, sender, content, client_id, reply_to_id, stored) -> tuple[Message, bool]:
+    """The hot path of the service: a lock, one read, three writes and a log row."""
     with transaction.atomic():
         chat = chat_lock(chat_id=chat_id, take_version=False)
-        membership = membership_get(user=sender, chat_id=chat_id)
+        membership = _sender_membership(chat=chat, sender=sender, client_id=client_id)
+        if membership.repeated_id is not None:
+            return message_load(message_id=membership.repeated_id), False
         _check_recipient_exists(chat)
-        fields = {
-            "sender": sender,
-            "content": content,
-            "client_id": client_id,
-            "reply_to": _reply_target(membership, reply_to_id),
-            "type": stored.kind.type if stored else Message.Type.TEXT,
-        }
-        try:
-            with transaction.atomic():
-                message = _append(chat, **fields)
-        except IntegrityError:
-            if client_id is None:
-                raise
-            return _sent_before(chat_id=chat_id, sender=sender, client_id=client_id), False
-        if stored is not None:
-            _attachment_create(message, stored)
-        chat_mark_read(chat_id=chat.pk, user=sender, seq=message.seq, announce=False)
-        message = message_load(message_id=message.pk)
-        publish_message("new_message", message)
+        message = _append(
+            chat,
+            sender=membership.user,
+            content=content,
+            client_id=client_id,
+            reply_to=_reply_target(membership, reply_to_id),
+            type=stored.kind.type if stored else Message.Type.TEXT,
+        )
+        attachment = _attachment_create(message, stored) if stored else None
+        read_pointer_advance(membership=membership, seq=message.seq)
+        publish_message("new_message", _as_loaded(message, attachment))
     return message, True
 
 
@@ -104,8 +101,30 @@ def message_post_system(*, chat_id, content: str) -> Message:
     with transaction.atomic():
         chat = chat_lock(chat_id=chat_id, take_version=False)
         message = _append(chat, sender=None, content=content, type=Message.Type.SYSTEM)
-        message = message_load(message_id=message.pk)
-        publish_message("new_message", message)
+        publish_message("new_message", _as_loaded(message))
+    return message
+
+
+def _sender_membership(*, chat: Chat, sender: User, client_id: str | None) -> Membership:
+    """The sender's membership (the user read fresh, for the event) with `repeated_id`, the
+    id of their earlier message with this `client_id` in the chat, if any. Http404 if they
+    are not a member."""
+    memberships = Membership.objects.select_related("user").filter(chat=chat, user_id=sender.pk)
+    repeated_id = Value(None, BigIntegerField())
+    if client_id is not None:
+        earlier = Message.objects.filter(chat=chat, sender_id=sender.pk, client_id=client_id)
+        repeated_id = Subquery(earlier.values("pk")[:1])
+    membership = memberships.annotate(repeated_id=repeated_id).first()
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def _as_loaded(message: Message, attachment: Attachment | None = None) -> Message:
+    """A message just inserted, as message_queryset() would load it (sender, reply target and
+    attachment set, no reactions yet), without reading it back."""
+    Message.attachment.related.set_cached_value(message, attachment)
+    message._prefetched_objects_cache = {"reactions": Reaction.objects.none()}
     return message
 
 
@@ -153,14 +172,6 @@ def _client_id_check(client_id) -> None:
         raise ValidationError({"client_id": [f"1 to {CLIENT_ID_MAX_LENGTH} characters."]})
     if "\x00" in client_id:
         raise ValidationError({"client_id": ["Null characters are not allowed."]})
-
-
-def _sent_before(*, chat_id, sender: User, client_id: str | None) -> Message | None:
-    if client_id is None:
-        return None
-    found = Message.objects.filter(chat_id=chat_id, sender=sender, client_id=client_id)
-    message_id = found.values_list("pk", flat=True).first()
-    return None if message_id is None else message_load(message_id=message_id)
 
 
 def _check_recipient_exists(chat: Chat) -> None:

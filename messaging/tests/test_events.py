@@ -15,8 +15,15 @@ from chats.services import (
 from messaging.models import Message
 from messaging.selectors import message_load
 from messaging.serializers import MessageSerializer
-from messaging.services import message_delete, message_edit, reaction_add, reaction_remove
+from messaging.services import (
+    message_delete,
+    message_edit,
+    message_post_system,
+    reaction_add,
+    reaction_remove,
+)
 from messaging.tests.factories import direct_chat, group_chat, send
+from messaging.tests.test_commands import png
 
 
 def test_a_new_message_is_announced_with_the_rest_shape(alice, bob, client_for, events):
@@ -201,3 +208,17 @@ def _text(layer_message: dict) -> dict:
     import json
 
     return json.loads(layer_message["text"])
+
+
+def test_a_new_message_event_carries_the_message_as_it_reads_back(alice, bob, events):
+    chat = group_chat(alice, bob)
+    events.join_chat(chat.pk)
+    first = send(chat, alice, "first")
+    sent = [
+        first,
+        send(chat, bob, "a reply", reply_to_id=first.pk, client_id="c-2"),
+        send(chat, alice, "", upload=png()),
+        message_post_system(chat_id=chat.pk, content="A notice"),
+    ]
+    carried = [event["message"] for event in events.events() if event["type"] == "new_message"]
+    assert carried == [MessageSerializer(message_load(message_id=m.pk)).data for m in sent]

@@ -269,3 +269,10 @@ def test_a_read_pointer_moved_by_sending_is_not_announced(alice, bob, events):
     assert events.types() == ["new_message"]
     chat_mark_read(chat_id=chat.pk, user=bob, seq=1)
     assert events.types() == ["messages_read"]
+
+
+def test_a_send_is_a_lock_a_read_and_four_writes(alice, bob, django_assert_num_queries):
+    chat = group_chat(alice, bob)
+    send(chat, alice, "warm up")
+    with django_assert_num_queries(6 + 2):  # + SAVEPOINT/RELEASE inside the test's transaction
+        send(chat, alice, "hello", client_id="c-3")
