@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from accounts import presence
 from accounts.models import MOBILE_PATTERN, USERNAME_PATTERN, User
+from chatproject.api import datetime_text
 from chatproject.files import image_url
 from chatproject.text import TextField
 
@@ -46,6 +47,10 @@ class UserSerializer(serializers.ModelSerializer):
     `is_online` comes from the context's `online_ids` (a set of id strings) when the caller
     asked presence for a whole response at once, as lists nested in other objects should;
     a list of users asks once itself, and a single user asks for itself.
+
+    Every message and event carries a <user>, so `to_representation` is written out: DRF's
+    generic one builds the fields anew per instance. The declared fields are the schema;
+    accounts/tests/test_serializers.py checks that both give the same output.
     """
 
     ONLINE_IDS = "online_ids"
@@ -61,14 +66,35 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
         list_serializer_class = UserListSerializer
 
+    def to_representation(self, user: User) -> dict:
+        return user_data(user, online_ids=self.context.get(self.ONLINE_IDS, self.online_ids))
+
     def get_avatar(self, user: User) -> str | None:
         return image_url(user.avatar)
 
     def get_is_online(self, user: User) -> bool:
-        online_ids = self.context.get(self.ONLINE_IDS, self.online_ids)
-        if online_ids is None:
-            online_ids = presence.online_among([str(user.pk)])
-        return str(user.pk) in online_ids
+        return is_online(user, self.context.get(self.ONLINE_IDS, self.online_ids))
+
+
+def is_online(user: User, online_ids: set[str] | None) -> bool:
+    """From `online_ids` when the caller asked presence for many users at once, else asked."""
+    if online_ids is None:
+        online_ids = presence.online_among([str(user.pk)])
+    return str(user.pk) in online_ids
+
+
+def user_data(user: User, *, online_ids: set[str] | None) -> dict:
+    """The <user> of UserSerializer, for representations that nest one."""
+    return {
+        "id": str(user.pk),
+        "username": user.username,
+        "full_name": user.full_name,
+        "bio": user.bio,
+        "status": user.status,
+        "avatar": image_url(user.avatar),
+        "is_online": is_online(user, online_ids),
+        "last_seen": datetime_text(user.last_seen),
+    }
 
 
 class MeSerializer(UserSerializer):
@@ -78,6 +104,15 @@ class MeSerializer(UserSerializer):
         fields = [*UserSerializer.Meta.fields, "email", "mobile_no", "date_joined"]
         fields += ["has_security_phrase"]
         read_only_fields = fields
+
+    def to_representation(self, user: User) -> dict:
+        return {
+            **super().to_representation(user),
+            "email": user.email,
+            "mobile_no": user.mobile_no,
+            "date_joined": datetime_text(user.date_joined),
+            "has_security_phrase": user.has_security_phrase,
+        }
 
 
 class TokenPairSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 """Small helpers every app's REST views share."""
 
 from django.conf import settings
+from django.utils import timezone
 
 from chatproject.exceptions import PayloadTooLarge
 from chatproject.middleware import MULTIPART_OVERHEAD_BYTES
@@ -18,3 +19,12 @@ def avatar_size_check(request) -> None:
     limit = settings.MAX_AVATAR_BYTES + MULTIPART_OVERHEAD_BYTES
     if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
         raise PayloadTooLarge
+
+
+def datetime_text(value) -> str | None:
+    """A datetime as DRF's DateTimeField writes it (ISO 8601 in the current time zone, UTC
+    as `Z`), for the representations written out by hand on hot paths."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -4,7 +4,8 @@ from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from accounts.presence import online_among
-from accounts.serializers import UserSerializer
+from accounts.serializers import UserSerializer, user_data
+from chatproject.api import datetime_text
 from chatproject.files import file_url
 from chatproject.text import TextField
 from messaging.models import Attachment, Message, Report
@@ -26,6 +27,16 @@ class AttachmentSerializer(serializers.ModelSerializer):
         model = Attachment
         fields = ["url", "name", "size", "mime_type", "width", "height"]
 
+    def to_representation(self, attachment: Attachment) -> dict:
+        return {
+            "url": self.get_url(attachment),
+            "name": attachment.name,
+            "size": attachment.size,
+            "mime_type": attachment.mime_type,
+            "width": attachment.width,
+            "height": attachment.height,
+        }
+
     def get_url(self, attachment) -> str | None:
         return file_url(
             attachment.file, mime_type=attachment.mime_type, download_name=attachment.name
@@ -39,6 +50,16 @@ class ReplyPreviewSerializer(serializers.ModelSerializer):
     class Meta:
         model = Message
         fields = ["id", "seq", "sender_id", "type", "content", "is_deleted"]
+
+    def to_representation(self, message: Message) -> dict:
+        return {
+            "id": message.pk,
+            "seq": message.seq,
+            "sender_id": None if message.sender_id is None else str(message.sender_id),
+            "type": message.type,
+            "content": self.get_content(message),
+            "is_deleted": message.is_deleted,
+        }
 
     def get_content(self, message) -> str:
         return message.content[:REPLY_PREVIEW_LENGTH]
@@ -78,7 +99,13 @@ class MessageListSerializer(serializers.ListSerializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    """Load messages with messaging.selectors.message_queryset() to keep queries constant."""
+    """Load messages with messaging.selectors.message_queryset() to keep queries constant.
+
+    The hottest representation of the service (every event, ack and page), so it and its
+    nested serializers write `to_representation` out instead of DRF's generic one, which
+    builds every field anew per instance. The declared fields are the schema;
+    messaging/tests/test_serializers.py checks that both give the same output.
+    """
 
     chat_id = serializers.UUIDField()
     sender = UserSerializer(allow_null=True)
@@ -106,6 +133,26 @@ class MessageSerializer(serializers.ModelSerializer):
             "client_id",
         ]
         read_only_fields = fields
+
+    def to_representation(self, message: Message) -> dict:
+        sender, reply_to = message.sender, message.reply_to
+        attachment = getattr(message, "attachment", None)
+        return {
+            "id": message.pk,
+            "chat_id": str(message.chat_id),
+            "seq": message.seq,
+            "version": message.version,
+            "sender": sender and user_data(sender, online_ids=self.context.get(ONLINE_IDS)),
+            "type": message.type,
+            "content": message.content,
+            "attachment": attachment and AttachmentSerializer().to_representation(attachment),
+            "reply_to": reply_to and ReplyPreviewSerializer().to_representation(reply_to),
+            "reactions": reactions_summary(message),
+            "created_at": datetime_text(message.created_at),
+            "edited_at": datetime_text(message.edited_at),
+            "is_deleted": message.is_deleted,
+            "client_id": message.client_id,
+        }
 
     @extend_schema_field(REACTIONS_SCHEMA)
     def get_reactions(self, message) -> list[dict]:
