@@ -6,13 +6,13 @@ ended) and `scope["sid"]`; the consumer accepts and closes an anonymous socket w
 
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.authentication import user_for_access_token
+from chatproject.database import database_call
 
 BEARER_SUBPROTOCOL = "bearer"
 
@@ -26,7 +26,7 @@ def token_from_scope(scope) -> tuple[str | None, bool]:
     return (tokens[0] if tokens else None), False
 
 
-@database_sync_to_async
+@database_call
 def authenticate(raw_token: str | None):
     if not raw_token:
         return AnonymousUser(), None

@@ -110,6 +110,9 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
+# Connections per process; also the number of threads that run the sockets' database work
+# (chatproject/database.py).
+DB_POOL_MAX = env_int("DB_POOL_MAX", 4)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -118,7 +121,7 @@ if DATABASE_URL:
         DATABASES["default"]["OPTIONS"] = {
             "pool": {
                 "min_size": env_int("DB_POOL_MIN", 1),
-                "max_size": env_int("DB_POOL_MAX", 4),
+                "max_size": DB_POOL_MAX,
                 "timeout": env_int("DB_POOL_TIMEOUT", 4),
             },
             "connect_timeout": 3,

@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass
 
 import orjson
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -16,13 +15,14 @@ from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.models import User
 from accounts.serializers import MeSerializer
+from chatproject.database import database_call
 from chatproject.middleware import DATABASE_DOWN_ERRORS
 from chats import selectors as chat_selectors
 from chats import services as chat_services
 from chats.serializers import chats_data
 from messaging import realtime
 from messaging import services as message_services
-from messaging.serializers import MessageSerializer
+from messaging.serializers import ONLINE_IDS, MessageSerializer
 from messaging.throttles import send_rate_check
 
 TYPING_EXPIRES_IN = 6
@@ -116,7 +116,7 @@ async def on_send_message(consumer, frame):
     if client_id is not None and len(client_id) > 64:
         raise FrameError("invalid_frame", "`client_id` is at most 64 characters.")
 
-    @database_sync_to_async
+    @database_call
     def send():
         retry_after = send_rate_check(consumer.user)
         if retry_after:
@@ -128,7 +128,8 @@ async def on_send_message(consumer, frame):
             client_id=client_id,
             reply_to_id=reply_to,
         )
-        return MessageSerializer(message).data
+        # The sender is online: this is their socket.
+        return MessageSerializer(message, context={ONLINE_IDS: {consumer.user_id}}).data
 
     message = await send()
     return {"type": "ack", "client_id": client_id, "message": message}
@@ -139,9 +140,7 @@ async def on_mark_read(consumer, frame):
     seq = field(frame, "seq", int)
     if seq < 0:
         raise FrameError("invalid", "`seq` must not be negative.")
-    await database_sync_to_async(chat_services.chat_mark_read)(
-        chat_id=chat_id, user=consumer.user, seq=seq
-    )
+    await database_call(chat_services.chat_mark_read)(chat_id=chat_id, user=consumer.user, seq=seq)
     return None
 
 
@@ -153,16 +152,16 @@ HANDLERS = {
 }
 
 
-session_is_open = database_sync_to_async(account_selectors.session_is_open)
+session_is_open = database_call(account_selectors.session_is_open)
 
 
-@database_sync_to_async
+@database_call
 def chat_ids_of(user) -> set[str]:
     memberships = chat_selectors.visible_memberships(user=user)
     return {str(chat_id) for chat_id in memberships.values_list("chat_id", flat=True)}
 
 
-@database_sync_to_async
+@database_call
 def initial_data(user) -> dict:
     memberships, next_cursor = chat_selectors.chat_page_for_user(user=user, limit=INITIAL_CHATS)
     contacts = chat_selectors.contact_ids(user_id=user.pk)
@@ -186,7 +185,7 @@ async def announce_presence(user_id: str, is_online: bool) -> None:
     await realtime.publish_to_users_now(contact_ids, event)
 
 
-@database_sync_to_async
+@database_call
 def _presence_event(user_id: str, is_online: bool) -> tuple[dict, set[str]]:
     if is_online:
         last_seen = User.objects.filter(pk=user_id).values_list("last_seen", flat=True).first()
