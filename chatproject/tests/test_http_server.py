@@ -86,6 +86,33 @@ def test_an_upload_costs_the_server_about_its_size_in_memory(server, alice, bob)
     assert peak_rss_kb(server) - before < 3 * UPLOAD_MB * 1024  # KB: not 12 times the body
 
 
+def test_a_socket_that_reads_slowly_gets_every_event_whole_and_in_order(alice, bob):
+    """Frames go out at once while the socket takes them, the rest queues (chatproject/
+    http_server.py): 5 MB of events behind a 4 KB receive window fill the server's send
+    buffer (at most 4 MB here), so most of them wait in the queue."""
+    server = DaphneProcess(server_env(THROTTLE_SEND="10000/min", SOCKET_FRAME_RATE="1000/s"))
+    server.start()
+    chat = group_chat(alice, bob)
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect(("127.0.0.1", server.port))
+    reader = SocketClient(server.ws_url, session_start(user=bob)["access"], sock=slow, max_queue=1)
+    sender = SocketClient(server.ws_url, session_start(user=alice)["access"])
+    for client in (reader, sender):
+        assert client.next_event()["type"] == "initial_data"
+    contents = [f"{n:03d}" + "x" * 9_997 for n in range(500)]
+    try:
+        for content in contents:
+            sender.send({"type": "send_message", "chat_id": str(chat.pk), "content": content})
+        for content in contents:
+            assert sender.next_of_type("ack")["message"]["content"] == content
+
+        received = [reader.next_of_type("new_message")["message"]["content"] for _ in contents]
+    finally:
+        server.stop()
+    assert received == contents
+
+
 def test_a_multipart_body_twisted_cannot_parse_reaches_django(server):
     body = b"not a multipart body at all"
     head = (
