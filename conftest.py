@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests: a fixed cast, API clients, and captured events."""
 
+import gc
 import os
 import time
 import uuid
@@ -103,6 +104,17 @@ def fresh_cache(settings):
     stale = list(client.scan_iter(cache.make_key("*"), count=1000))
     if stale:
         client.delete(*stale)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_threads_finish(django_db_setup):
+    """Sockets' database work runs on chatproject.database's threads, each holding its own
+    connection: they finish and let go of them before the test database is dropped."""
+    yield
+    from chatproject.database import executor
+
+    executor.shutdown(wait=True)
+    gc.collect()
 
 
 def pytest_collection_modifyitems(config, items):
