@@ -26,10 +26,13 @@ SEARCH_MAX_LIMIT = 50
 
 
 def message_queryset() -> QuerySet[Message]:
-    """Messages with everything MessageSerializer shows, in a constant number of queries."""
+    """Messages with everything MessageSerializer shows, in a constant number of queries.
+
+    Reactions come as a plain list, `reaction_list`: prefetching into the `reactions`
+    manager builds a filtered QuerySet per message (a third of a history page's time)."""
     reactions = Reaction.objects.order_by("created_at", "id")
     return Message.objects.select_related("sender", "attachment", "reply_to").prefetch_related(
-        Prefetch("reactions", queryset=reactions)
+        Prefetch("reactions", queryset=reactions, to_attr="reaction_list")
     )
 
 

@@ -78,9 +78,9 @@ REACTIONS_SCHEMA = inline_serializer(
 
 def reactions_summary(message: Message) -> list[dict]:
     """[{"emoji","count","user_ids"}], emoji in order of first use, users in order of reacting
-    (reads the prefetched reactions, so a list costs one query for all of them)."""
+    (from the reactions message_queryset() loads for a whole list at once)."""
     by_emoji: dict[str, list[str]] = {}
-    for reaction in message.reactions.all():
+    for reaction in message.reaction_list:
         by_emoji.setdefault(reaction.emoji, []).append(str(reaction.user_id))
     return [
         {"emoji": emoji, "count": len(user_ids), "user_ids": user_ids}

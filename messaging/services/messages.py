@@ -14,7 +14,7 @@ from chats.models import Chat, Membership
 from chats.selectors import membership_get
 from chats.services import chat_lock, chat_unhide_for_members, read_pointer_advance
 from messaging.events import publish_message
-from messaging.models import Attachment, Message, MessageEdit, Reaction
+from messaging.models import Attachment, Message, MessageEdit
 from messaging.selectors import message_load
 from messaging.services.common import content_check, message_lock, not_deleted, version_take
 from messaging.uploads import UploadKind, upload_inspect, upload_name_clean
@@ -124,7 +124,7 @@ def _as_loaded(message: Message, attachment: Attachment | None = None) -> Messag
     """A message just inserted, as message_queryset() would load it (sender, reply target and
     attachment set, no reactions yet), without reading it back."""
     Message.attachment.related.set_cached_value(message, attachment)
-    message._prefetched_objects_cache = {"reactions": Reaction.objects.none()}
+    message.reaction_list = []
     return message
 
 
