@@ -5,15 +5,13 @@ what every <chat> embeds (member counts, the other person of a direct chat, the 
 message, presence) for any number of memberships in a constant number of queries.
 """
 
-from functools import reduce
-from operator import or_
-
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import OuterRef, Subquery
 from rest_framework import serializers
 
 from accounts import presence
-from accounts.serializers import UserSerializer
+from accounts.serializers import UserSerializer, user_data
+from chatproject.api import datetime_text
 from chatproject.files import image_url
 from chatproject.text import TextField
 from chats import selectors
@@ -35,7 +33,11 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class ChatSerializer(serializers.Serializer):
-    """<chat>, from a Membership (the viewer's) prepared by `chats_data`."""
+    """<chat>, from a Membership (the viewer's) prepared by `chats_data`.
+
+    A chat list is up to 100 of these, so `to_representation` is written out like
+    MessageSerializer's; chats/tests/test_serializers.py checks it against the fields.
+    """
 
     id = serializers.UUIDField(source="chat.id")
     type = serializers.ChoiceField(Chat.Type.choices, source="chat.type")
@@ -53,12 +55,44 @@ class ChatSerializer(serializers.Serializer):
     last_read_seq = serializers.IntegerField()
     cleared_seq = serializers.IntegerField()
 
+    def to_representation(self, membership: Membership) -> dict:
+        chat, last_message, other_user = membership.chat, membership.last_message, None
+        online_ids = self.context.get(ONLINE_IDS)
+        if membership.other_user is not None:
+            other_user = user_data(membership.other_user, online_ids=online_ids)
+        if last_message is not None:
+            last_message = MessageSerializer(context=self.context).to_representation(last_message)
+        return {
+            "id": str(chat.pk),
+            "type": chat.type,
+            "name": chat.name,
+            "description": chat.description,
+            "avatar": self.get_avatar(membership),
+            "created_at": datetime_text(chat.created_at),
+            "last_message": last_message,
+            "last_seq": chat.last_seq,
+            "version": chat.version,
+            "unread_count": membership.unread_count,
+            "members_count": membership.members_count,
+            "my_role": membership.role,
+            "other_user": other_user,
+            "last_read_seq": membership.last_read_seq,
+            "cleared_seq": membership.cleared_seq,
+        }
+
     def get_avatar(self, membership: Membership) -> str | None:
         return image_url(membership.chat.avatar)
 
 
 class ChatDetailSerializer(ChatSerializer):
     members = MemberSerializer(many=True)
+
+    def to_representation(self, membership: Membership) -> dict:
+        members = MemberSerializer(many=True, context=self.context)
+        return {
+            **super().to_representation(membership),
+            "members": members.to_representation(membership.members),
+        }
 
 
 def chats_data(memberships: list[Membership], *, detail: bool = False) -> list[dict]:
@@ -110,9 +144,12 @@ def _last_messages(memberships: list[Membership]) -> dict[int, Message]:
     visible = [m for m in memberships if m.chat.last_seq > m.cleared_seq]
     if not visible:
         return {}
-    pairs = {(m.chat_id, m.chat.last_seq) for m in visible}
-    matching = reduce(or_, (Q(chat_id=chat_id, seq=seq) for chat_id, seq in pairs))
-    by_chat = {message.chat_id: message for message in message_queryset().filter(matching)}
+    # Driven from the chats, one index probe on (chat, seq) each: filtering the messages
+    # of those chats by `seq = chat.last_seq` would scan every message of every chat.
+    last = Message.objects.filter(chat_id=OuterRef("pk"), seq=OuterRef("last_seq")).values("pk")
+    chats = Chat.objects.filter(pk__in={m.chat_id for m in visible})
+    last_ids = chats.annotate(message_id=Subquery(last)).values("message_id")
+    by_chat = {message.chat_id: message for message in message_queryset().filter(pk__in=last_ids)}
     return {m.pk: by_chat.get(m.chat_id) for m in visible}
 
 
