@@ -156,9 +156,11 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        errors = Path(self.log.name).read_text().count("Traceback")
-        if errors:
-            say(f"daphne on port {self.port} logged {errors} tracebacks")
+        log = Path(self.log.name).read_text()
+        if "Traceback" in log:
+            first = log[log.index("Traceback") :].split("\n\n")[0]
+            say(f"daphne on port {self.port} logged {log.count('Traceback')} tracebacks, first:")
+            say("\n".join(first.splitlines()[-12:]))
         self.log.close()
 
     def rss_kb(self) -> int:
