@@ -101,6 +101,9 @@ def groups_create(count: int, members: int) -> list[dict]:
 
 
 def socket_specs(groups, senders: int, urls: list[str], bare: bool) -> list[dict]:
+    """One per member. At a fixed rate the senders take turns evenly (`offset`, a fraction
+    of the interval between two sends), so the load is a steady stream, not bursts of one
+    message per sender at the same instant."""
     specs = []
     for group in groups:
         for i, token in enumerate(group["tokens"]):
@@ -113,6 +116,9 @@ def socket_specs(groups, senders: int, urls: list[str], bare: bool) -> list[dict
                     "sender": i < senders,
                 }
             )
+    sending = [spec for spec in specs if spec["sender"]]
+    for index, spec in enumerate(sending):
+        spec["offset"] = index / len(sending)
     return specs
 
 

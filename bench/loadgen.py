@@ -78,7 +78,7 @@ async def run_worker(specs: list[dict], ready, go, results) -> None:
         interval = 1 / phase["rate_per_sender"] if phase["rate_per_sender"] else 0
         sent = 0
         while True:
-            due = start + sent * interval
+            due = start + (sent + spec.get("offset", 0)) * interval
             if due >= end or time.monotonic() >= end:
                 return
             if windows is not None:
