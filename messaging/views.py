@@ -7,6 +7,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from chatproject.api import valid_data
 from chatproject.parsers import JSONParser
 from chatproject.schema import error_response
 from chats.selectors import membership_get
@@ -50,28 +51,16 @@ class MessagingView(APIView):
             exc = Conflict(" ".join(exc.messages))
         return super().handle_exception(exc)
 
-    def query(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.query_params)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
-    def body(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
 
 class ChatMessagesView(MessagingView):
     parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(parameters=[HistoryQuerySerializer], responses=MESSAGE_PAGE)
     def get(self, request, chat_id):
-        query = self.query(HistoryQuerySerializer)
+        query = valid_data(HistoryQuerySerializer, request.query_params)
         membership = membership_get(user=request.user, chat_id=chat_id)
         messages, has_more = selectors.message_history(membership=membership, **query)
-        return Response(
-            {"results": MessageSerializer(messages, many=True).data, "has_more": has_more}
-        )
+        return message_page(messages, has_more)
 
     @extend_schema(
         request={
@@ -89,7 +78,7 @@ class ChatMessagesView(MessagingView):
         retry_after = send_rate_check(request.user)
         if retry_after:
             raise Throttled(wait=retry_after)
-        data = self.body(MessageCreateSerializer)
+        data = valid_data(MessageCreateSerializer, request.data)
         message, created = services.message_send(
             chat_id=chat_id,
             sender=request.user,
@@ -105,7 +94,7 @@ class ChatMessagesView(MessagingView):
 class ChatChangesView(MessagingView):
     @extend_schema(parameters=[ChangesQuerySerializer], responses=ChangesSerializer)
     def get(self, request, chat_id):
-        query = self.query(ChangesQuerySerializer)
+        query = valid_data(ChangesQuerySerializer, request.query_params)
         membership = membership_get(user=request.user, chat_id=chat_id)
         messages, version, has_more = selectors.message_changes(membership=membership, **query)
         body = {
@@ -125,7 +114,7 @@ class MessageDetailView(MessagingView):
 
     @extend_schema(request=EditSerializer, responses={200: MessageSerializer, 409: CONFLICT})
     def patch(self, request, message_id):
-        content = self.body(EditSerializer)["content"]
+        content = valid_data(EditSerializer, request.data)["content"]
         message = services.message_edit(message_id=message_id, editor=request.user, content=content)
         return Response(MessageSerializer(message).data)
 
@@ -138,7 +127,7 @@ class MessageDetailView(MessagingView):
 class MessageReactionsView(MessagingView):
     @extend_schema(request=ReactionSerializer, responses={200: MessageSerializer, 409: CONFLICT})
     def post(self, request, message_id):
-        emoji = self.body(ReactionSerializer)["emoji"]
+        emoji = valid_data(ReactionSerializer, request.data)["emoji"]
         message = services.reaction_add(message_id=message_id, user=request.user, emoji=emoji)
         return Response(MessageSerializer(message).data)
 
@@ -146,7 +135,7 @@ class MessageReactionsView(MessagingView):
         parameters=[ReactionSerializer], responses={200: MessageSerializer, 409: CONFLICT}
     )
     def delete(self, request, message_id):
-        emoji = self.query(ReactionSerializer)["emoji"]
+        emoji = valid_data(ReactionSerializer, request.query_params)["emoji"]
         message = services.reaction_remove(message_id=message_id, user=request.user, emoji=emoji)
         return Response(MessageSerializer(message).data)
 
@@ -176,7 +165,7 @@ class MessageHistoryView(MessagingView):
 class MessageReportView(MessagingView):
     @extend_schema(request=ReportCreateSerializer, responses={201: ReportSerializer, 409: CONFLICT})
     def post(self, request, message_id):
-        reason = self.body(ReportCreateSerializer)["reason"]
+        reason = valid_data(ReportCreateSerializer, request.data)["reason"]
         report = services.report_create(message_id=message_id, reporter=request.user, reason=reason)
         return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
@@ -187,7 +176,7 @@ class MessageSearchView(MessagingView):
         responses=MESSAGE_PAGE,
     )
     def get(self, request):
-        query = self.query(SearchQuerySerializer)
+        query = valid_data(SearchQuerySerializer, request.query_params)
         messages, has_more = selectors.message_search(
             user=request.user,
             words=query["q"],
@@ -195,6 +184,4 @@ class MessageSearchView(MessagingView):
             before=query.get("before"),
             limit=query["limit"],
         )
-        return Response(
-            {"results": MessageSerializer(messages, many=True).data, "has_more": has_more}
-        )
+        return message_page(messages, has_more)
