@@ -183,7 +183,14 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # One channel receives for all of the process' sockets (messaging/local_groups.py):
+            # it must not fill up at 100 messages nor drop out of its groups after a day.
+            "CONFIG": {"capacity": 100_000, "group_expiry": 10 * 365 * 24 * 3600},
+        }
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Presence (accounts/presence.py): sockets refresh every HEARTBEAT with a TTL lifetime; a

@@ -1,10 +1,12 @@
 """The WebSocket: one per client session, carrying events for all the user's chats.
 
 The consumer authenticates (scope from accounts.socket_auth), joins `user.<id>` and one
-`chat.<id>` group per chat, sends `initial_data`, then forwards what realtime.py publishes
-and turns client frames into service calls. README.md documents the protocol.
+`chat.<id>` group per chat, sends `initial_data`, then writes what realtime.py publishes
+(delivered by local_groups.py) and turns client frames into service calls. README.md
+documents the protocol.
 """
 
+import uuid
 import weakref
 
 import orjson
@@ -14,19 +16,12 @@ from django.conf import settings
 from accounts import presence
 from accounts.socket_auth import BEARER_SUBPROTOCOL
 from messaging import realtime, socket_actions
+from messaging.local_groups import local_groups
 from messaging.socket_actions import FrameError
 from messaging.socket_rate import TokenBucket
 
 CLOSE_UNAUTHENTICATED = 4401
 RESYNC_EVENT = orjson.dumps({"type": "resync"}).decode()
-# Layer messages that only write to the socket or change its groups: no database work, so
-# they skip Channels' per-message close_old_connections (a trip through the sync thread).
-FANOUT_HANDLERS = {
-    "event.forward": "event_forward",
-    "chat.join": "chat_join",
-    "chat.leave": "chat_leave",
-    "sessions.end": "sessions_end",
-}
 
 
 async def _announce_online(user_id: str) -> None:
@@ -51,7 +46,18 @@ local_consumers: "weakref.WeakSet[ChatConsumer]" = weakref.WeakSet()
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
+    # No layer channel of its own: local_groups.py receives for all of the process' sockets.
+    channel_layer_alias = None
     user = None
+    # While the socket connects, layer messages wait here (as (action, argument)) to be
+    # handled in order behind `initial_data`, as Channels' own queue did.
+    held = None
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await local_groups().release(self)
 
     async def connect(self):
         user = self.scope["user"]
@@ -62,18 +68,25 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.user = user
         self.user_id = str(user.pk)
         self.sid = str(self.scope["sid"])
+        self.socket_id = uuid.uuid4().hex
         self.frames = TokenBucket.from_rate(settings.SOCKET_FRAME_RATE)
-        await self.channel_layer.group_add(realtime.user_group(self.user_id), self.channel_name)
+        self.held = []
+        groups = local_groups()
+        await groups.join(realtime.user_group(self.user_id), self)
         self.chat_ids = await socket_actions.chat_ids_of(user)
         for chat_id in self.chat_ids:
-            await self.channel_layer.group_add(realtime.chat_group(chat_id), self.channel_name)
-        await presence.tracker.connected(self.user_id, self.channel_name)
+            await groups.join(realtime.chat_group(chat_id), self)
+        await presence.tracker.connected(self.user_id, self.socket_id)
         local_consumers.add(self)
         if settings.REDIS_URL:
             realtime.layer_watcher.ensure_running()
-        # Taken after joining the groups: an event racing the connect is queued behind
-        # this frame (maybe seen twice, deduplicated by version), never lost.
+        # Taken after joining the groups: an event racing the connect is held behind this
+        # frame (maybe seen twice, deduplicated by version), never lost.
         await self.send(text_data=realtime.to_json(await socket_actions.initial_data(user)))
+        while self.held:
+            action, argument = self.held.pop(0)
+            await action(argument)
+        self.held = None
 
     async def resynchronise(self):
         """Catch up with what lost layer messages would have done to this socket (a session
@@ -82,10 +95,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(CLOSE_UNAUTHENTICATED)
             return
         chat_ids = await socket_actions.chat_ids_of(self.user)
+        groups = local_groups()
         for chat_id in chat_ids - self.chat_ids:
-            await self.channel_layer.group_add(realtime.chat_group(chat_id), self.channel_name)
+            await groups.join(realtime.chat_group(chat_id), self)
         for chat_id in self.chat_ids - chat_ids:
-            await self.channel_layer.group_discard(realtime.chat_group(chat_id), self.channel_name)
+            await groups.leave(realtime.chat_group(chat_id), self)
         self.chat_ids = chat_ids
         await self.send(text_data=RESYNC_EVENT)
 
@@ -93,18 +107,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.user is None:
             return
         local_consumers.discard(self)
-        await presence.tracker.disconnected(self.user_id, self.channel_name)
-        for group in [realtime.user_group(self.user_id)] + [
-            realtime.chat_group(chat_id) for chat_id in self.chat_ids
-        ]:
-            await self.channel_layer.group_discard(group, self.channel_name)
-
-    async def dispatch(self, message):
-        handler = FANOUT_HANDLERS.get(message["type"])
-        if handler:
-            await getattr(self, handler)(message)
-        else:
-            await super().dispatch(message)
+        await presence.tracker.disconnected(self.user_id, self.socket_id)
 
     # --- Client frames ------------------------------------------------------------------
 
@@ -134,26 +137,36 @@ class ChatConsumer(AsyncWebsocketConsumer):
             event["retry_after"] = retry_after
         await self.send(text_data=orjson.dumps(event).decode())
 
-    # --- Layer messages (see realtime.py) -------------------------------------------------
+    # --- Layer messages, delivered by local_groups.py (see realtime.py) -------------------
 
-    async def event_forward(self, message):
-        if message.get("skip_user") != self.user_id:
-            await self.send(text_data=message["text"])
+    async def write(self, text: str) -> None:
+        await self._now_or_held(self._write_now, text)
 
     async def chat_join(self, message):
-        self.chat_ids.add(message["chat_id"])
-        await self.channel_layer.group_add(
-            realtime.chat_group(message["chat_id"]), self.channel_name
-        )
-        await self.send(text_data=message["text"])
+        await self._now_or_held(self._join_chat, message)
 
     async def chat_leave(self, message):
-        self.chat_ids.discard(message["chat_id"])
-        await self.channel_layer.group_discard(
-            realtime.chat_group(message["chat_id"]), self.channel_name
-        )
-        await self.send(text_data=message["text"])
+        await self._now_or_held(self._leave_chat, message)
 
     async def sessions_end(self, message):
         if self.sid in message["sids"]:
             await self.close(CLOSE_UNAUTHENTICATED)
+
+    async def _now_or_held(self, action, argument) -> None:
+        if self.held is None:
+            await action(argument)
+        else:
+            self.held.append((action, argument))
+
+    async def _write_now(self, text: str) -> None:
+        await self.send(text_data=text)
+
+    async def _join_chat(self, message):
+        self.chat_ids.add(message["chat_id"])
+        await local_groups().join(realtime.chat_group(message["chat_id"]), self)
+        await self._write_now(message["text"])
+
+    async def _leave_chat(self, message):
+        self.chat_ids.discard(message["chat_id"])
+        await local_groups().leave(realtime.chat_group(message["chat_id"]), self)
+        await self._write_now(message["text"])

@@ -1,4 +1,4 @@
-"""The only module that talks to the channel layer.
+"""The only module that publishes to the channel layer (local_groups.py receives).
 
 Services call these functions inside their transaction; the event goes out after the
 commit (`transaction.on_commit(..., robust=True)`), so a socket never hears of a row that
@@ -7,7 +7,8 @@ it is. A failed publish is logged and counted: the data is stored and `changes?s
 covers the lost event, so it never fails the request.
 
 Groups: `user.<id>` holds every socket of a person, `chat.<id>` every socket whose user is
-a member. Layer messages and the consumer handlers that receive them:
+a member. Every layer message carries its `group`; the types, and what local_groups.py and
+the consumer do with them:
 - `event.forward` {text, skip_user?}: write `text` (unless the socket's user is skip_user).
 - `chat.join` {chat_id, text}: join `chat.<id>`, then write `text` (`chat_created`).
 - `chat.leave` {chat_id, text}: leave `chat.<id>`, then write `text` (`chat_deleted`).
@@ -65,7 +66,7 @@ async def publish_to_users_now(user_ids, payload: dict) -> None:
 
 async def _send_now_async(group: str, message: dict) -> None:
     try:
-        await get_channel_layer().group_send(group, message)
+        await get_channel_layer().group_send(group, {**message, "group": group})
     except Exception:
         PublishStats.failures += 1
         logger.exception("publish to %s failed", group)
@@ -93,7 +94,7 @@ def _send_on_commit(group: str, message: dict) -> None:
 
 def send_now(group: str, message: dict) -> None:
     try:
-        async_to_sync(get_channel_layer().group_send)(group, message)
+        async_to_sync(get_channel_layer().group_send)(group, {**message, "group": group})
     except Exception:
         PublishStats.failures += 1
         logger.exception("publish to %s failed; clients catch up with changes", group)

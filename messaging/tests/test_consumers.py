@@ -13,8 +13,10 @@ from accounts.tests.factories import TEST_PASSWORD
 from chatproject.asgi import application
 from chats import services as chat_services
 from chats.models import Membership
+from messaging import realtime
 from messaging import services as message_services
 from messaging.consumers import after_layer_reconnect
+from messaging.local_groups import local_groups
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -142,6 +144,40 @@ async def test_initial_data_lists_chats_and_sync(alice, bob, connect):
     assert [c["id"] for c in data["chats"]] == [str(chat.pk)]
     assert data["sync"][0]["id"] == str(chat.pk)
     assert "chats_next" in data and "online_users" in data
+
+
+async def test_events_published_while_a_socket_connects_come_after_initial_data(alice):
+    token = (await sync_to_async(session_start)(user=alice))["access"]
+    communicator = WebsocketCommunicator(application, f"/ws/?token={token}")
+    await communicator.connect()
+    # The consumer is now reading its chats from the database, before `initial_data`.
+    await realtime.publish_to_users_now([alice.pk], {"type": "user_updated", "n": 1})
+    await realtime.publish_to_users_now([alice.pk], {"type": "user_updated", "n": 2})
+    first, second, third = [await communicator.receive_json_from(timeout=3) for _ in range(3)]
+    assert first["type"] == "initial_data"
+    assert (second["n"], third["n"]) == (1, 2)
+    await communicator.disconnect()
+
+
+async def test_a_chat_left_while_the_socket_connects_is_not_heard(alice, bob, charlie):
+    chat = await make_group(alice, bob, charlie)
+    token = (await sync_to_async(session_start)(user=bob))["access"]
+    communicator = WebsocketCommunicator(application, f"/ws/?token={token}")
+    await communicator.connect()
+    await sync_to_async(chat_services.chat_leave)(chat_id=chat.pk, user=bob)
+    socket = Socket(communicator, await communicator.receive_json_from(timeout=3))
+    await send_text(chat, alice, "secret")
+    assert "secret" not in json.dumps(await socket.events_before_pong())
+    await socket.close()
+
+
+async def test_the_process_stops_receiving_when_its_last_socket_closes(alice, bob, connect):
+    await make_group(alice, bob)
+    sockets = [await connect(alice), await connect(bob)]
+    assert local_groups().channel is not None
+    for socket in sockets:
+        await socket.close()
+    assert local_groups().channel is None and local_groups().sockets_of == {}
 
 
 async def test_ping_gets_pong(alice, connect):
