@@ -146,11 +146,14 @@ async def test_initial_data_lists_chats_and_sync(alice, bob, connect):
     assert "chats_next" in data and "online_users" in data
 
 
-async def test_events_published_while_a_socket_connects_come_after_initial_data(alice):
+async def test_events_published_while_a_socket_connects_come_after_initial_data(alice, settings):
+    # In memory, a group is joined at once; Redis would miss what is published before its
+    # SUBSCRIBE lands, which initial_data covers.
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     token = (await sync_to_async(session_start)(user=alice))["access"]
     communicator = WebsocketCommunicator(application, f"/ws/?token={token}")
     await communicator.connect()
-    # The consumer is now reading its chats from the database, before `initial_data`.
+    # The consumer has joined its groups and reads its chats, before `initial_data`.
     await realtime.publish_to_users_now([alice.pk], {"type": "user_updated", "n": 1})
     await realtime.publish_to_users_now([alice.pk], {"type": "user_updated", "n": 2})
     first, second, third = [await communicator.receive_json_from(timeout=3) for _ in range(3)]
