@@ -24,6 +24,8 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from rest_framework.utils.encoders import JSONEncoder
 
+from chatproject.database import on_caller_loop
+
 logger = logging.getLogger(__name__)
 
 
@@ -69,7 +71,7 @@ async def _send_now_async(group: str, message: dict) -> None:
         await get_channel_layer().group_send(group, {**message, "group": group})
     except Exception:
         PublishStats.failures += 1
-        logger.exception("publish to %s failed", group)
+        logger.exception("publish to %s failed; clients catch up with changes", group)
 
 
 def publish_chat_joined(user_id, chat_id, payload: dict) -> None:
@@ -93,11 +95,9 @@ def _send_on_commit(group: str, message: dict) -> None:
 
 
 def send_now(group: str, message: dict) -> None:
-    try:
-        async_to_sync(get_channel_layer().group_send)(group, {**message, "group": group})
-    except Exception:
-        PublishStats.failures += 1
-        logger.exception("publish to %s failed; clients catch up with changes", group)
+    """From sync code. A socket's database thread hands the publish to its event loop."""
+    if not on_caller_loop(_send_now_async, group, message):
+        async_to_sync(_send_now_async)(group, message)
 
 
 class LayerWatcher:
