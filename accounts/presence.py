@@ -33,6 +33,7 @@ PREFIX = f"{settings.REDIS_PREFIX}:presence"
 CONNS = f"{PREFIX}:conns"
 OWNER = f"{PREFIX}:owner"
 USERS = f"{PREFIX}:users"
+ASYNC_CONNECTIONS = 20
 
 
 def user_key(user_id) -> str:
@@ -51,14 +52,20 @@ class RedisStore:
         # A redis.asyncio client belongs to the event loop that created it.
         loop = asyncio.get_running_loop()
         if loop not in self._async_by_loop:
-            self._async_by_loop[loop] = redis.asyncio.Redis.from_url(
+            # A storm of connects or disconnects must wait for a connection: redis-py's
+            # default pool refuses the 101st with MaxConnectionsError, and that socket's
+            # presence would be lost.
+            pool = redis.asyncio.BlockingConnectionPool.from_url(
                 self.url,
+                max_connections=ASYNC_CONNECTIONS,
+                timeout=2,
                 socket_timeout=2,
                 socket_connect_timeout=1,
                 # Without it the first command on a connection Redis dropped (a restart)
                 # fails: the restore after a reconnect would be lost.
                 retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
             )
+            self._async_by_loop[loop] = redis.asyncio.Redis(connection_pool=pool)
         return self._async_by_loop[loop]
 
     async def add(self, user_id: str, conn: str, expiry: float) -> bool:
