@@ -2,9 +2,12 @@
 
 import threading
 
+import pytest
+
 from chatproject.database import database_call, on_caller_loop
 
 
+@pytest.mark.django_db  # the thread closes stale connections that earlier tests left
 async def test_work_handed_to_the_loop_is_done_when_the_call_returns():
     ran_on = []
 
