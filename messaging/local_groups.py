@@ -9,7 +9,7 @@ arrive in the order Redis published them, so a `chat.join` is handled before the
 message.
 
 A socket of this process calls `join`/`leave` for its groups and `release` when it ends;
-the hub calls the socket's `write(text)` and, for the other layer messages, the handler
+LocalGroups calls the socket's `write(text)` and, for the other layer messages, the handler
 named in HANDLERS with the message. The channel lives while the process has a socket.
 """
 
@@ -40,10 +40,11 @@ class LocalGroups:
             if self.channel is None:
                 self.channel = await self.layer.new_channel()
                 self.receiver = asyncio.create_task(self._receive(self.channel))
-            sockets = self.sockets_of.setdefault(group, set())
-            if not sockets:
+            if group not in self.sockets_of:
+                # Recorded once the layer has it: a failed subscribe leaves nothing behind.
                 await self.layer.group_add(group, self.channel)
-            sockets.add(socket)
+                self.sockets_of[group] = set()
+            self.sockets_of[group].add(socket)
             self.groups_of.setdefault(socket, set()).add(group)
 
     async def leave(self, group: str, socket) -> None:
