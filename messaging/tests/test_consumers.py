@@ -248,6 +248,16 @@ async def test_send_message_acks_the_sender_and_reaches_the_others(alice, bob, c
     assert new["chat_id"] == str(chat.pk) and new["version"] == ack["message"]["version"]
 
 
+async def test_new_message_shows_whether_its_sender_is_online(alice, bob, charlie, connect):
+    chat = await make_group(alice, bob, charlie)
+    alice_socket, bob_socket = await connect(alice), await connect(bob)
+    await alice_socket.send({"type": "send_message", "chat_id": str(chat.pk), "content": "hi"})
+    assert (await bob_socket.receive_type("new_message"))["message"]["sender"]["is_online"]
+    await send_text(chat, charlie)  # as over REST: charlie has no socket open
+    sent = (await bob_socket.receive_type("new_message"))["message"]
+    assert sent["sender"]["id"] == str(charlie.pk) and sent["sender"]["is_online"] is False
+
+
 async def test_send_message_to_a_chat_of_others_is_not_found(alice, bob, charlie, connect):
     chat = await make_group(bob, charlie)
     socket = await connect(alice)
