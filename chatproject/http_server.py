@@ -19,8 +19,16 @@ registration with epoll, a turn of the loop and an unregistration, each a system
 a release of the GIL. Fan-out is one frame per member per message, so that was a third of
 the event loop's time. `_write_now` sends at once when nothing is queued (as asyncio's own
 transports do) and leaves only what the kernel did not take to Twisted's queue.
+
+A fan-out writes one text to every socket of a group. Through ASGI each write went from the
+consumer through daphne to Autobahn, which builds the frame anew per socket: a seventh of a
+loaded process' time. `text_frame` builds it once and `write_frame` hands it to each open
+socket's transport, in order with what the consumer sends the ASGI way (both write at once).
 """
 
+import struct
+
+from daphne.ws_protocol import WebSocketProtocol
 from django.conf import settings
 from twisted.internet.tcp import Server
 from twisted.web.http import Request
@@ -119,3 +127,29 @@ def _nothing_queued(connection: Server) -> bool:
         and not connection._tempDataLen
         and connection.offset == len(connection.dataBuffer)
     )
+
+
+def text_frame(text: str) -> bytes:
+    """`text` as one WebSocket text frame from a server (RFC 6455 5.2: final, unmasked, not
+    compressed): the same bytes for every socket it goes to."""
+    payload = text.encode()
+    length = len(payload)
+    if length < 126:
+        return struct.pack("!BB", 0x81, length) + payload
+    if length < 1 << 16:
+        return struct.pack("!BBH", 0x81, 126, length) + payload
+    return struct.pack("!BBQ", 0x81, 127, length) + payload
+
+
+def write_frame(send, frame: bytes) -> bool:
+    """Write `frame` to the socket behind `send`, an ASGI send callable of daphne's, if that
+    socket is open and sends plain frames; False when the caller must send the ASGI way."""
+    protocol = getattr(send, "args", (None,))[0]  # daphne's partial(handle_reply, protocol)
+    if not (
+        isinstance(protocol, WebSocketProtocol)
+        and protocol.state == WebSocketProtocol.STATE_OPEN
+        and protocol._perMessageCompress is None
+    ):
+        return False
+    protocol.transport.write(frame)
+    return True

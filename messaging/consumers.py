@@ -15,6 +15,7 @@ from django.conf import settings
 
 from accounts import presence
 from accounts.socket_auth import BEARER_SUBPROTOCOL
+from chatproject.http_server import write_frame
 from messaging import realtime, socket_actions
 from messaging.local_groups import local_groups
 from messaging.socket_actions import FrameError
@@ -139,7 +140,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # --- Layer messages, delivered by local_groups.py (see realtime.py) -------------------
 
-    async def write(self, text: str) -> None:
+    async def write(self, text: str, frame: bytes) -> None:
+        """`text`, or `frame` (the same text framed, shared by the group's sockets) straight
+        to daphne's socket when that can take it."""
+        if self.held is None and write_frame(self.base_send, frame):
+            return
         await self._now_or_held(self._write_now, text)
 
     async def chat_join(self, message):

@@ -4,12 +4,12 @@ Channels' own way gives every socket a layer channel, a queue and a task, and de
 group message once per socket before it is dispatched; in a group of 50 that machinery cost
 several times the write itself (README, Performance). Here one layer channel per event loop
 joins every group that has a socket in this process, and `event.forward` writes its text to
-each socket of the group in one pass. Messages name their group (realtime.py adds it) and
-arrive in the order Redis published them, so a `chat.join` is handled before the chat's next
-message.
+each socket of the group in one pass, as one WebSocket frame built once. Messages name their
+group (realtime.py adds it) and arrive in the order Redis published them, so a `chat.join`
+is handled before the chat's next message.
 
 A socket of this process calls `join`/`leave` for its groups and `release` when it ends;
-LocalGroups calls the socket's `write(text)` and, for the other layer messages, the handler
+LocalGroups calls the socket's `write(text, frame)` and, for the other layer messages, the handler
 named in HANDLERS with the message. The channel lives while the process has a socket.
 """
 
@@ -18,6 +18,8 @@ import logging
 import weakref
 
 from channels.layers import get_channel_layer
+
+from chatproject.http_server import text_frame
 
 logger = logging.getLogger(__name__)
 
@@ -84,12 +86,15 @@ class LocalGroups:
         sockets = list(self.sockets_of.get(message["group"], ()))
         if message["type"] == "event.forward":
             text, skip_user = message["text"], message.get("skip_user")
-            calls = [(socket.write, text) for socket in sockets if socket.user_id != skip_user]
+            frame = text_frame(text)  # the same bytes for every socket
+            calls = [
+                (socket.write, text, frame) for socket in sockets if socket.user_id != skip_user
+            ]
         else:
             calls = [(getattr(socket, HANDLERS[message["type"]]), message) for socket in sockets]
-        for call, argument in calls:
+        for call, *arguments in calls:
             try:
-                await call(argument)
+                await call(*arguments)
             except Exception:
                 logger.exception("%s to a socket failed", message["type"])
 
