@@ -1,7 +1,7 @@
 """The WebSocket: one per client session, carrying events for all the user's chats.
 
-The consumer authenticates (scope from accounts.socket_auth), joins `user.<id>` and one
-`chat.<id>` group per chat, sends `initial_data`, then writes what realtime.py publishes
+The consumer authenticates (scope from accounts.socket_auth), joins `user.<id>`, `users` and
+one `chat.<id>` group per chat, sends `initial_data`, then writes what realtime.py publishes
 (delivered by local_groups.py) and turns client frames into service calls. README.md
 documents the protocol.
 """
@@ -74,6 +74,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.held = []
         groups = local_groups()
         await groups.join(realtime.user_group(self.user_id), self)
+        await groups.join(realtime.USERS_GROUP, self)
         self.chat_ids = await socket_actions.chat_ids_of(user)
         for chat_id in self.chat_ids:
             await groups.join(realtime.chat_group(chat_id), self)

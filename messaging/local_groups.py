@@ -4,7 +4,8 @@ Channels' own way gives every socket a layer channel, a queue and a task, and de
 group message once per socket before it is dispatched; in a group of 50 that machinery cost
 several times the write itself (README, Performance). Here one layer channel per event loop
 joins every group that has a socket in this process, and `event.forward` writes its text to
-each socket of the group in one pass, as one WebSocket frame built once. Messages name their
+each socket of the group (`users.forward`: of the users it names) in one pass, as one
+WebSocket frame built once. Messages name their
 group (realtime.py adds it) and arrive in the order Redis published them, so a `chat.join`
 is handled before the chat's next message.
 
@@ -20,10 +21,12 @@ import weakref
 from channels.layers import get_channel_layer
 
 from chatproject.http_server import text_frame
+from messaging.realtime import user_group
 
 logger = logging.getLogger(__name__)
 
 HANDLERS = {"chat.join": "chat_join", "chat.leave": "chat_leave", "sessions.end": "sessions_end"}
+FORWARDS = {"event.forward", "users.forward"}
 
 
 class LocalGroups:
@@ -83,8 +86,12 @@ class LocalGroups:
                 logger.exception("layer message not delivered")
 
     async def deliver(self, message: dict) -> None:
-        sockets = list(self.sockets_of.get(message["group"], ()))
-        if message["type"] == "event.forward":
+        if message["type"] == "users.forward":
+            groups = [user_group(user_id) for user_id in message["user_ids"]]
+        else:
+            groups = [message["group"]]
+        sockets = [socket for group in groups for socket in self.sockets_of.get(group, ())]
+        if message["type"] in FORWARDS:
             text, skip_user = message["text"], message.get("skip_user")
             frame = text_frame(text)  # the same bytes for every socket
             calls = [

@@ -7,9 +7,13 @@ it is. A failed publish is logged and counted: the data is stored and `changes?s
 covers the lost event, so it never fails the request.
 
 Groups: `user.<id>` holds every socket of a person, `chat.<id>` every socket whose user is
-a member. Every layer message carries its `group`; the types, and what local_groups.py and
-the consumer do with them:
+a member, and `users` every socket (so every process with one). Every layer message carries
+its `group`; the types, and what local_groups.py and the consumer do with them:
 - `event.forward` {text, skip_user?}: write `text` (unless the socket's user is skip_user).
+- `users.forward` {user_ids, text}, to `users`: write `text` to the sockets of those users.
+  One publish reaches all of a person's contacts (presence), where one per contact's
+  `user.<id>` group took a Redis round trip each, in turn: the layer publishes one at a
+  time per process, and a reconnect storm queued behind them.
 - `chat.join` {chat_id, text}: join `chat.<id>`, then write `text` (`chat_created`).
 - `chat.leave` {chat_id, text}: leave `chat.<id>`, then write `text` (`chat_deleted`).
 - `sessions.end` {sids}: close the sockets of those sessions with 4401.
@@ -41,6 +45,9 @@ def user_group(user_id) -> str:
     return f"user.{user_id}"
 
 
+USERS_GROUP = "users"
+
+
 def to_json(payload: dict) -> str:
     return orjson.dumps(payload, default=JSONEncoder().default).decode()
 
@@ -60,10 +67,11 @@ async def publish_to_chat_now(chat_id, payload: dict, *, skip_user_id=None) -> N
 
 
 async def publish_to_users_now(user_ids, payload: dict) -> None:
-    """From async code, to several people's sockets (presence); serialised once."""
-    message = {"type": "event.forward", "text": to_json(payload)}
-    for user_id in user_ids:
-        await _send_now_async(user_group(user_id), message)
+    """From async code, to several people's sockets (presence), in one message."""
+    user_ids = [str(user_id) for user_id in user_ids]
+    if user_ids:
+        message = {"type": "users.forward", "user_ids": user_ids, "text": to_json(payload)}
+        await _send_now_async(USERS_GROUP, message)
 
 
 async def _send_now_async(group: str, message: dict) -> None:

@@ -343,9 +343,10 @@ def test_an_idle_socket_still_gets_the_next_event_and_a_burst_arrives_whole(
 ):
     server = start_server(REDIS_SOCKET_TIMEOUT=1)
     chat = chat_services.group_create(creator=bob, name="Team", member_ids=[alice.pk])
+    alice_client = ChatClient(server, session_start(user=alice)["access"], chat.pk)
     bob_socket = SocketClient(server.ws_url, session_start(user=bob)["access"])
     assert bob_socket.next_event()["type"] == "initial_data"
-    alice_client = ChatClient(server, session_start(user=alice)["access"], chat.pk)
+    assert alice_client.socket.next_event()["type"] == "presence"  # bob came online
     # Idle for three times the layer's socket timeout: nothing arrives meanwhile.
     with pytest.raises(TimeoutError):
         alice_client.socket.next_event(timeout=3)

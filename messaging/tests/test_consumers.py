@@ -162,6 +162,9 @@ async def test_events_published_while_a_socket_connects_come_after_initial_data(
     await communicator.disconnect()
 
 
+# The leave races the connect's reads, which SQLite's shared in-memory test database refuses
+# while another thread writes the table ("database table is locked").
+@pytest.mark.postgres
 async def test_a_chat_left_while_the_socket_connects_is_not_heard(alice, bob, charlie):
     chat = await make_group(alice, bob, charlie)
     token = (await sync_to_async(session_start)(user=bob))["access"]
@@ -342,6 +345,15 @@ async def test_presence_goes_online_and_offline(alice, bob, connect, settings):
     await bob_socket.close()
     offline = await alice_socket.receive_type("presence")
     assert offline["is_online"] is False and offline["last_seen"]
+
+
+async def test_presence_reaches_only_people_who_share_a_chat(alice, bob, charlie, connect):
+    await make_group(alice, bob)
+    alice_socket, charlie_socket = await connect(alice), await connect(charlie)
+    await connect(bob)
+    online = await alice_socket.receive_type("presence")
+    assert online["user_id"] == str(bob.pk) and online["is_online"] is True
+    assert await charlie_socket.types_before_pong() == []
 
 
 async def test_socket_stats_count_an_open_socket(alice, bob, connect, client_for):
