@@ -5,13 +5,13 @@ group message once per socket before it is dispatched; in a group of 50 that mac
 several times the write itself (README, Performance). Here one layer channel per event loop
 joins every group that has a socket in this process, and `event.forward` writes its text to
 each socket of the group (`users.forward`: of the users it names) in one pass, as one
-WebSocket frame built once. Messages name their
-group (realtime.py adds it) and arrive in the order Redis published them, so a `chat.join`
-is handled before the chat's next message.
+WebSocket frame built once. Messages name their group (realtime.py adds it) and arrive in
+the order Redis published them, so a `chat.join` is handled before the chat's next message.
 
 A socket of this process calls `join`/`leave` for its groups and `release` when it ends;
-LocalGroups calls the socket's `write(text, frame)` and, for the other layer messages, the handler
-named in HANDLERS with the message. The channel lives while the process has a socket.
+LocalGroups calls the socket's `write(text, frame)` and, for the other layer messages, the
+handler named in HANDLERS with the message. The channel lives while the process has a
+socket.
 """
 
 import asyncio
