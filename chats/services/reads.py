@@ -26,8 +26,9 @@ def chat_mark_read(*, chat_id, user: User, seq: int, announce: bool = True) -> M
     return membership
 
 
-def read_pointer_advance(*, membership: Membership, seq: int) -> bool:
-    """Move a loaded membership's pointer forward to `seq` and log it; False if it was there.
+def read_pointer_advance(*, membership: Membership, seq: int, log: bool = True) -> bool:
+    """Move a loaded membership's pointer forward to `seq` and, if `log`, log it; False if
+    it was there.
 
     For callers that already hold the membership inside their transaction (a send)."""
     moved = Membership.objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(
@@ -35,5 +36,6 @@ def read_pointer_advance(*, membership: Membership, seq: int) -> bool:
     )
     if moved:
         membership.last_read_seq = seq
-        ReadMark.objects.create(chat_id=membership.chat_id, user_id=membership.user_id, seq=seq)
+        if log:
+            ReadMark.objects.create(chat_id=membership.chat_id, user_id=membership.user_id, seq=seq)
     return bool(moved)

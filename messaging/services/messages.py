@@ -73,7 +73,8 @@ def message_send(
 
 
 def _send(*, chat_id, sender, content, client_id, reply_to_id, stored) -> tuple[Message, bool]:
-    """The hot path of the service: a lock, one read, three writes and a log row."""
+    """The hot path of the service: a lock, one read, three writes and, unless the sender
+    had read to the end, a log row."""
     with transaction.atomic():
         chat = chat_lock(chat_id=chat_id, take_version=False)
         membership = _sender_membership(chat=chat, sender=sender, client_id=client_id)
@@ -89,7 +90,10 @@ def _send(*, chat_id, sender, content, client_id, reply_to_id, stored) -> tuple[
             type=stored.kind.type if stored else Message.Type.TEXT,
         )
         attachment = _attachment_create(message, stored) if stored else None
-        read_pointer_advance(membership=membership, seq=message.seq)
+        # A sender who had read to the end passes only their own message, which receipts
+        # never list: no read mark to log.
+        had_read_all = membership.last_read_seq >= message.seq - 1
+        read_pointer_advance(membership=membership, seq=message.seq, log=not had_read_all)
         publish_message("new_message", _as_loaded(message, attachment))
     return message, True
 

@@ -5,6 +5,7 @@ from django.http import Http404
 from chats.models import Chat, Membership
 from chats.services import chat_delete, chat_mark_read
 from messaging.models import Message, MessageEdit, Reaction
+from messaging.selectors import message_receipts
 from messaging.serializers import MessageSerializer
 from messaging.services import (
     MessageConflict,
@@ -274,5 +275,20 @@ def test_a_read_pointer_moved_by_sending_is_not_announced(alice, bob, events):
 def test_a_send_is_a_lock_a_read_and_four_writes(alice, bob, django_assert_num_queries):
     chat = group_chat(alice, bob)
     send(chat, alice, "warm up")
+    send(chat, bob, "unread by alice")
     with django_assert_num_queries(6 + 2):  # + SAVEPOINT/RELEASE inside the test's transaction
         send(chat, alice, "hello", client_id="c-3")
+
+
+def test_a_sender_who_had_read_everything_logs_no_read_mark(alice, bob, django_assert_num_queries):
+    chat = group_chat(alice, bob)
+    first = send(chat, bob, "hi")
+    chat_mark_read(chat_id=chat.pk, user=alice, seq=first.seq)
+    [read_at] = [r["read_at"] for r in message_receipts(message=first)]
+    with django_assert_num_queries(5 + 2):
+        send(chat, alice, "hello")
+    reply = send(chat, bob, "and you?")
+    send(chat, alice, "fine")  # passes bob's reply: logged
+    assert [r["read_at"] for r in message_receipts(message=first)] == [read_at]
+    [receipt] = message_receipts(message=reply)
+    assert receipt["user_id"] == alice.pk and receipt["read_at"] > read_at
