@@ -9,6 +9,8 @@ body of any size was held in memory before RequestGuardMiddleware could answer 4
 `harden_daphne()` switches the form parsing off and refuses a body over the largest limit
 of the API (an attachment plus its form fields) as soon as its length is known: from its
 Content-Length before any of it is stored, or, sent chunked, once that many bytes came.
+A chunked body under the limit reaches the application with the Content-Length it turned
+out to have: Django's multipart parser reads nothing without one.
 
 Autobahn, past daphne's 1 MiB socket frame limit, dropped the TCP connection (the client
 saw 1006) where API.md promises a close with 1009 "message too big": with `failByDrop` off
@@ -74,6 +76,7 @@ def _got_length(request, length) -> None:
     Request.gotLength(request, length)
     request.body_bytes = 0
     request.refused = False
+    request.chunked = length is None
     if length is not None and length > body_limit():
         # No "100 Continue" after the 413: a client that asked need not send the body at all.
         request.requestHeaders.removeHeader(b"Expect")
@@ -96,6 +99,9 @@ def _request_received(request, command, path, version) -> None:
     if request.refused:
         request.channel.loseConnection()  # the body is read: closing now resets nothing
         return
+    if request.chunked:
+        request.requestHeaders.removeHeader(b"Transfer-Encoding")
+        request.requestHeaders.setRawHeaders(b"Content-Length", [b"%d" % request.body_bytes])
     Request.requestReceived(request, command, path, version)
 
 

@@ -10,6 +10,7 @@ from websockets.exceptions import ConnectionClosed
 from accounts.services import session_start
 from chatproject.testing import DaphneProcess, SocketClient, server_env
 from chatproject.tests.hostile_files import BOUNDARY, MULTIPART_TYPE
+from messaging.models import Message
 from messaging.tests.factories import group_chat
 
 pytestmark = [
@@ -65,6 +66,24 @@ def test_a_chunked_body_is_refused_once_it_passes_the_limit(server):
     answer = exchange(server, head, [chunk] * 16 * (UPLOAD_MB + 4))  # 4 MB over the limit
 
     assert answer.startswith(b"HTTP/1.1 413 ")
+
+
+def test_a_chunked_upload_under_the_limit_is_stored_whole(server, alice, bob):
+    chat = group_chat(alice, bob)
+    token = session_start(user=alice)["access"]
+    part = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\n'
+    body = part.encode() + bytes(300_000) + f"\r\n--{BOUNDARY}--\r\n".encode()
+    head = (
+        f"POST /api/v1/chats/{chat.pk}/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: {MULTIPART_TYPE}\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    pieces = [body[start : start + 65536] for start in range(0, len(body), 65536)]
+
+    answer = exchange(server, head, [b"%x\r\n%s\r\n" % (len(p), p) for p in [*pieces, b""]])
+
+    assert answer.startswith(b"HTTP/1.1 201 "), answer[:300]
+    assert Message.objects.get(chat=chat).attachment.size == 300_000
 
 
 def test_an_upload_costs_the_server_about_its_size_in_memory(server, alice, bob):
