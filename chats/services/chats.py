@@ -108,14 +108,17 @@ def chat_update(
     name: str | None = None,
     description: str | None = None,
 ) -> Chat:
-    """Rename a group or change its description (its admins only)."""
+    """Rename a group or change its description (its admins only). What it has already
+    changes nothing: no version is taken and nothing is announced."""
     with transaction.atomic():
-        chat = chat_lock(chat_id=chat_id)
+        chat = chat_lock(chat_id=chat_id, take_version=False)
         require_group_admin(chat=chat, actor=actor)
-        if name is not None:
-            chat.name = _group_name(name)
-        if description is not None:
-            chat.description = _description(description)
+        name = chat.name if name is None else _group_name(name)
+        description = chat.description if description is None else _description(description)
+        if (name, description) == (chat.name, chat.description):
+            return chat
+        chat = chat_lock(chat_id=chat_id)
+        chat.name, chat.description = name, description
         chat.save(update_fields=["name", "description"])
         signals.chat_updated.send(sender=Chat, chat=chat, actor=actor)
     return chat

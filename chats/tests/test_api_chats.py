@@ -318,6 +318,16 @@ class TestDetail:
         assert updated["actor"] == alice
         assert updated["version"] == response.json()["version"] == chat.version + 1
 
+    @pytest.mark.parametrize("body", [{}, {"name": "Team"}, {"name": " Team ", "description": ""}])
+    def test_what_the_group_has_already_changes_nothing(
+        self, alice, bob, client_for, sent_signals, body
+    ):
+        chat = group_chat(alice, bob)
+        response = client_for(alice).patch(f"/api/v1/chats/{chat.pk}", body, format="json")
+        assert response.status_code == 200
+        assert (response.json()["name"], response.json()["version"]) == ("Team", chat.version)
+        assert "chat_updated" not in [name for name, _ in sent_signals]
+
     def test_members_may_not_change_a_group(self, alice, bob, client_for):
         chat = group_chat(alice, bob)
         response = client_for(bob).patch(f"/api/v1/chats/{chat.pk}", {"name": "X"}, format="json")
