@@ -34,3 +34,11 @@ def test_pages_get_a_strict_content_security_policy(client, db):
     policy = client.get("/admin/login/")["Content-Security-Policy"]
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
+
+
+def test_a_host_not_allowed_is_400_and_one_log_line(client, caplog):
+    response = client.get("/health", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    (record,) = [r for r in caplog.records if r.name == "django.security.DisallowedHost"]
+    assert "'evil.example'" in record.getMessage()
+    assert record.exc_info is None
