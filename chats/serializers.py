@@ -6,7 +6,6 @@ message, presence) for any number of memberships in a constant number of queries
 """
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
 from rest_framework import serializers
 
 from accounts import presence
@@ -99,16 +98,12 @@ def chats_data(memberships: list[Membership], *, detail: bool = False) -> list[d
     """<chat> (or, with `detail`, the detail with `members`) of each membership's chat as
     that membership's user sees it. Memberships need their `chat` loaded."""
     members = _members_by_chat(memberships) if detail else {}
-    counts = (
-        {chat_id: len(chat_members) for chat_id, chat_members in members.items()}
-        if detail
-        else selectors.member_counts(chat_ids={m.chat_id for m in memberships})
-    )
+    tallies = selectors.chat_tallies(chat_ids={m.chat_id for m in memberships})
     partners = selectors.direct_partners(memberships=memberships)
-    last_messages = _last_messages(memberships)
+    last_messages = _last_messages(memberships, tallies)
     for membership in memberships:
         membership.members = members.get(membership.chat_id, [])
-        membership.members_count = counts.get(membership.chat_id, 0)
+        membership.members_count, _ = tallies.get(membership.chat_id, (0, None))
         membership.other_user = partners.get(membership.pk)
         membership.last_message = last_messages.get(membership.pk)
     people = [m.other_user for m in memberships if m.other_user]
@@ -138,19 +133,19 @@ def _members_by_chat(memberships: list[Membership]) -> dict:
     return by_chat
 
 
-def _last_messages(memberships: list[Membership]) -> dict[int, Message]:
-    """For each membership (by id), its chat's last message unless the member cleared it,
-    in one query (plus one for reactions) for all of them."""
-    visible = [m for m in memberships if m.chat.last_seq > m.cleared_seq]
-    if not visible:
+def _last_messages(memberships: list[Membership], tallies: dict) -> dict[int, Message]:
+    """For each membership (by id), its chat's last message (by `chat_tallies`) unless the
+    member cleared it, in one query (plus one for reactions) for all of them."""
+    last_ids = {
+        m.pk: tallies.get(m.chat_id, (0, None))[1]
+        for m in memberships
+        if m.chat.last_seq > m.cleared_seq
+    }
+    wanted = {message_id for message_id in last_ids.values() if message_id is not None}
+    if not wanted:
         return {}
-    # Driven from the chats, one index probe on (chat, seq) each: filtering the messages
-    # of those chats by `seq = chat.last_seq` would scan every message of every chat.
-    last = Message.objects.filter(chat_id=OuterRef("pk"), seq=OuterRef("last_seq")).values("pk")
-    chats = Chat.objects.filter(pk__in={m.chat_id for m in visible})
-    last_ids = chats.annotate(message_id=Subquery(last)).values("message_id")
-    by_chat = {message.chat_id: message for message in message_queryset().filter(pk__in=last_ids)}
-    return {m.pk: by_chat.get(m.chat_id) for m in visible}
+    by_id = message_queryset().in_bulk(wanted)
+    return {membership_id: by_id.get(message_id) for membership_id, message_id in last_ids.items()}
 
 
 # --- Inputs ---------------------------------------------------------------------------------
