@@ -3,8 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import BigIntegerField, Subquery, Value
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -15,7 +14,7 @@ from chats.selectors import membership_get
 from chats.services import chat_lock, chat_unhide_for_members, read_pointer_advance
 from messaging.events import publish_message
 from messaging.models import Attachment, Message, MessageEdit
-from messaging.selectors import message_load
+from messaging.selectors import message_load, message_queryset
 from messaging.services.common import content_check, message_lock, not_deleted, version_take
 from messaging.uploads import UploadKind, upload_inspect, upload_name_clean
 
@@ -43,11 +42,12 @@ def message_send(
     """Post a message (text, or a file with an optional caption); (message, created).
 
     A repeated `client_id` of the sender in the chat returns the first message and creates
-    nothing; the check runs under the chat lock, so two racing sends cannot both insert.
-    Takes `seq` and `version` under that lock, moves the sender's read pointer without
-    announcing it, and brings a hidden direct chat back for the member who hid it. The file
-    is stored before the lock is taken (never while holding it) and removed again if nothing
-    uses it.
+    nothing: the unique constraint on it refuses the second insert, however the sends race,
+    and a repeat whose checks no longer pass (its reply target deleted since) still gets the
+    message the first send stored. Takes `seq` and `version` under the chat's lock, moves
+    the sender's read pointer without announcing it, and brings a hidden direct chat back
+    for the member who hid it. The file is stored before the lock is taken (never while
+    holding it) and removed again if nothing uses it.
     """
     content = content_check(content, required=upload is None)
     _client_id_check(client_id)
@@ -56,7 +56,7 @@ def message_send(
         membership_get(user=sender, chat_id=chat_id)  # a non-member's file is never stored
         stored = _upload_store(upload)
     try:
-        message, created = _send(
+        message = _send(
             chat_id=chat_id,
             sender=sender,
             content=content,
@@ -64,22 +64,24 @@ def message_send(
             reply_to_id=reply_to_id,
             stored=stored,
         )
+    except (IntegrityError, ValidationError, PermissionDenied):
+        _upload_discard(stored)
+        repeated = _repeated(chat_id=chat_id, sender=sender, client_id=client_id)
+        if repeated is None:
+            raise
+        return repeated, False
     except BaseException:
         _upload_discard(stored)
         raise
-    if not created:
-        _upload_discard(stored)
-    return message, created
+    return message, True
 
 
-def _send(*, chat_id, sender, content, client_id, reply_to_id, stored) -> tuple[Message, bool]:
+def _send(*, chat_id, sender, content, client_id, reply_to_id, stored) -> Message:
     """The hot path of the service: a lock, one read, three writes and, unless the sender
     had read to the end, a log row."""
     with transaction.atomic():
         chat = chat_lock(chat_id=chat_id, take_version=False)
-        membership = _sender_membership(chat=chat, sender=sender, client_id=client_id)
-        if membership.repeated_id is not None:
-            return message_load(message_id=membership.repeated_id), False
+        membership = _sender_membership(chat=chat, sender=sender)
         _check_recipient_exists(chat)
         message = _append(
             chat,
@@ -95,7 +97,7 @@ def _send(*, chat_id, sender, content, client_id, reply_to_id, stored) -> tuple[
         had_read_all = membership.last_read_seq >= message.seq - 1
         read_pointer_advance(membership=membership, seq=message.seq, log=not had_read_all)
         publish_message("new_message", _as_loaded(message, attachment))
-    return message, True
+    return message
 
 
 def message_post_system(*, chat_id, content: str) -> Message:
@@ -109,19 +111,21 @@ def message_post_system(*, chat_id, content: str) -> Message:
     return message
 
 
-def _sender_membership(*, chat: Chat, sender: User, client_id: str | None) -> Membership:
-    """The sender's membership (the user read fresh, for the event) with `repeated_id`, the
-    id of their earlier message with this `client_id` in the chat, if any. Http404 if they
-    are not a member."""
-    memberships = Membership.objects.select_related("user").filter(chat=chat, user_id=sender.pk)
-    repeated_id = Value(None, BigIntegerField())
-    if client_id is not None:
-        earlier = Message.objects.filter(chat=chat, sender_id=sender.pk, client_id=client_id)
-        repeated_id = Subquery(earlier.values("pk")[:1])
-    membership = memberships.annotate(repeated_id=repeated_id).first()
-    if membership is None:
+def _sender_membership(*, chat: Chat, sender: User) -> Membership:
+    """The sender's membership, with the user read fresh for the event; Http404 if they are
+    not a member."""
+    try:
+        return Membership.objects.select_related("user").get(chat=chat, user_id=sender.pk)
+    except Membership.DoesNotExist:
         raise Http404
-    return membership
+
+
+def _repeated(*, chat_id, sender: User, client_id: str | None) -> Message | None:
+    """The sender's message with this `client_id` in the chat, if they sent one."""
+    if client_id is None:
+        return None
+    earlier = message_queryset().filter(chat_id=chat_id, sender_id=sender.pk, client_id=client_id)
+    return earlier.first()
 
 
 def _as_loaded(message: Message, attachment: Attachment | None = None) -> Message:

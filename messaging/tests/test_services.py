@@ -47,6 +47,17 @@ def test_a_repeated_client_id_returns_the_first_message_and_creates_nothing(alic
     assert Message.objects.filter(chat=chat).count() == 1
 
 
+def test_a_repeat_whose_reply_target_was_deleted_since_still_gets_the_first_message(alice, bob):
+    chat = group_chat(alice, bob)
+    target = send(chat, bob)
+    first = send(chat, alice, "re", client_id="c1", reply_to_id=target.pk)
+    message_delete(message_id=target.pk, actor=bob)
+    again, created = message_send(
+        chat_id=chat.pk, sender=alice, content="re", client_id="c1", reply_to_id=target.pk
+    )
+    assert (again.pk, created) == (first.pk, False)
+
+
 def test_the_same_client_id_from_another_sender_is_another_message(alice, bob):
     chat = group_chat(alice, bob)
     message_send(chat_id=chat.pk, sender=alice, content="a", client_id="c1")
