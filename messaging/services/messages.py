@@ -81,10 +81,12 @@ def _send(*, chat_id, sender, content, client_id, reply_to_id, stored) -> Messag
     had read to the end, a log row."""
     with transaction.atomic():
         chat = chat_lock(chat_id=chat_id, take_version=False)
-        membership = _sender_membership(chat=chat, sender=sender)
-        _check_recipient_exists(chat)
+        membership, others = _send_memberships(chat=chat, sender=sender)
+        if chat.is_direct and not others:
+            raise PermissionDenied("The other person has deleted their account.")
         message = _append(
             chat,
+            unhide=any(m.is_hidden for m in [membership, *others]),
             sender=membership.user,
             content=content,
             client_id=client_id,
@@ -106,18 +108,25 @@ def message_post_system(*, chat_id, content: str) -> Message:
     content = content_check(content, required=True)
     with transaction.atomic():
         chat = chat_lock(chat_id=chat_id, take_version=False)
-        message = _append(chat, sender=None, content=content, type=Message.Type.SYSTEM)
+        message = _append(
+            chat, unhide=chat.is_direct, sender=None, content=content, type=Message.Type.SYSTEM
+        )
         publish_message("new_message", _as_loaded(message))
     return message
 
 
-def _sender_membership(*, chat: Chat, sender: User) -> Membership:
-    """The sender's membership, with the user read fresh for the event; Http404 if they are
-    not a member."""
-    try:
-        return Membership.objects.select_related("user").get(chat=chat, user_id=sender.pk)
-    except Membership.DoesNotExist:
+def _send_memberships(*, chat: Chat, sender: User) -> tuple[Membership, list[Membership]]:
+    """The sender's membership and, in a direct chat, the other person's (none when their
+    account is gone), in one read, users loaded fresh for the event. Http404 if the sender
+    is not a member."""
+    memberships = Membership.objects.select_related("user").filter(chat=chat)
+    if not chat.is_direct:
+        memberships = memberships.filter(user_id=sender.pk)
+    memberships = list(memberships)
+    mine = next((m for m in memberships if m.user_id == sender.pk), None)
+    if mine is None:
         raise Http404
+    return mine, [m for m in memberships if m is not mine]
 
 
 def _repeated(*, chat_id, sender: User, client_id: str | None) -> Message | None:
@@ -136,16 +145,16 @@ def _as_loaded(message: Message, attachment: Attachment | None = None) -> Messag
     return message
 
 
-def _append(chat: Chat, **fields) -> Message:
-    """The chat's next message: seq = last_seq + 1 and the next version, under its lock. A
-    direct chat hidden by a member comes back to them with it."""
+def _append(chat: Chat, *, unhide: bool, **fields) -> Message:
+    """The chat's next message: seq = last_seq + 1 and the next version, under its lock.
+    With `unhide`, a direct chat hidden by a member comes back to them with it."""
     message = Message.objects.create(
         chat=chat, seq=chat.last_seq + 1, version=chat.version + 1, **fields
     )
     chat.last_seq, chat.version = message.seq, message.version
     chat.last_activity_at = message.created_at
     chat.save(update_fields=["last_seq", "version", "last_activity_at"])
-    if chat.is_direct:
+    if unhide:
         chat_unhide_for_members(chat=chat)
     return message
 
@@ -180,11 +189,6 @@ def _client_id_check(client_id) -> None:
         raise ValidationError({"client_id": [f"1 to {CLIENT_ID_MAX_LENGTH} characters."]})
     if "\x00" in client_id:
         raise ValidationError({"client_id": ["Null characters are not allowed."]})
-
-
-def _check_recipient_exists(chat: Chat) -> None:
-    if chat.is_direct and chat.memberships.count() < 2:
-        raise PermissionDenied("The other person has deleted their account.")
 
 
 def _reply_target(membership: Membership, reply_to_id) -> Message | None:

@@ -283,8 +283,9 @@ def test_a_read_pointer_moved_by_sending_is_not_announced(alice, bob, events):
     assert events.types() == ["messages_read"]
 
 
-def test_a_send_is_a_lock_a_read_and_four_writes(alice, bob, django_assert_num_queries):
-    chat = group_chat(alice, bob)
+@pytest.mark.parametrize("make_chat", [group_chat, direct_chat])
+def test_a_send_is_a_lock_a_read_and_four_writes(alice, bob, django_assert_num_queries, make_chat):
+    chat = make_chat(alice, bob)
     send(chat, alice, "warm up")
     send(chat, bob, "unread by alice")
     with django_assert_num_queries(6 + 2):  # + SAVEPOINT/RELEASE inside the test's transaction
