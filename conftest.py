@@ -120,6 +120,8 @@ def database_threads_let_go():
     from chatproject.database import executor
 
     threads = len(executor._threads)  # all idle now; as many jobs start no new thread
+    if not threads:
+        return
     barrier = threading.Barrier(threads)
 
     def close():
