@@ -236,13 +236,13 @@ PresenceCallback = Callable[[str], Awaitable[None]]
 class Tracker:
     """This process' sockets: registers them, keeps them alive and sweeps the dead.
 
-    `on_online(user_id)` and `on_offline(user_id)` are called when a user's state changes
-    (the consumer publishes `presence` and stores `last_seen`).
+    `connected` says whether the user went online with that socket (the consumer then
+    publishes `presence`); `on_offline(user_id)` is called when a user goes offline,
+    whichever process notices (the consumer publishes `presence` and stores `last_seen`).
     """
 
     def __init__(self):
         self.owners: dict[str, str] = {}
-        self.on_online: PresenceCallback | None = None
         self.on_offline: PresenceCallback | None = None
         self._heartbeat: asyncio.Task | None = None
 
@@ -250,16 +250,15 @@ class Tracker:
     def _expiry() -> float:
         return time.time() + settings.PRESENCE_TTL_SECONDS
 
-    async def connected(self, user_id: str, conn: str) -> None:
+    async def connected(self, user_id: str, conn: str) -> bool:
+        """Register a socket; whether its user went online with it."""
         self.owners[conn] = user_id
         self._ensure_heartbeat()
         try:
-            went_online = await store().add(user_id, conn, self._expiry())
+            return await store().add(user_id, conn, self._expiry())
         except redis.RedisError:
             logger.warning("presence unavailable; %s not marked online", user_id)
-            return
-        if went_online and self.on_online:
-            await self.on_online(user_id)
+            return False
 
     async def disconnected(self, user_id: str, conn: str) -> None:
         self.owners.pop(conn, None)

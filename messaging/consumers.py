@@ -25,12 +25,8 @@ CLOSE_UNAUTHENTICATED = 4401
 RESYNC_EVENT = orjson.dumps({"type": "resync"}).decode()
 
 
-async def _announce_online(user_id: str) -> None:
-    await socket_actions.announce_presence(user_id, True)
-
-
 async def _announce_offline(user_id: str) -> None:
-    await socket_actions.announce_presence(user_id, False)
+    await socket_actions.announce_offline(user_id)
 
 
 async def after_layer_reconnect() -> None:
@@ -40,7 +36,6 @@ async def after_layer_reconnect() -> None:
         await consumer.resynchronise()
 
 
-presence.tracker.on_online = _announce_online
 presence.tracker.on_offline = _announce_offline
 realtime.layer_watcher.on_reconnect = after_layer_reconnect
 local_consumers: "weakref.WeakSet[ChatConsumer]" = weakref.WeakSet()
@@ -78,13 +73,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.chat_ids = await socket_actions.chat_ids_of(user)
         for chat_id in self.chat_ids:
             await groups.join(realtime.chat_group(chat_id), self)
-        await presence.tracker.connected(self.user_id, self.socket_id)
+        went_online = await presence.tracker.connected(self.user_id, self.socket_id)
         local_consumers.add(self)
         if settings.REDIS_URL:
             realtime.layer_watcher.ensure_running()
         # Taken after joining the groups: an event racing the connect is held behind this
         # frame (maybe seen twice, deduplicated by version), never lost.
-        await self.send(text_data=realtime.to_json(await socket_actions.initial_data(user)))
+        initial_data, contact_ids = await socket_actions.initial_data(user)
+        await self.send(text_data=realtime.to_json(initial_data))
+        if went_online:
+            await socket_actions.announce_online(user, contact_ids)
         while self.held:
             action, argument = self.held.pop(0)
             await action(argument)

@@ -4,6 +4,7 @@ selectors REST uses. Every failure becomes a FrameError, which the consumer send
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import orjson
 from django.conf import settings
@@ -13,7 +14,6 @@ from django.http import Http404
 from accounts import presence
 from accounts import selectors as account_selectors
 from accounts import services as account_services
-from accounts.models import User
 from accounts.serializers import MeSerializer
 from chatproject.database import database_call
 from chatproject.middleware import DATABASE_DOWN_ERRORS
@@ -162,10 +162,12 @@ def chat_ids_of(user) -> set[str]:
 
 
 @database_call
-def initial_data(user) -> dict:
+def initial_data(user) -> tuple[dict, set[str]]:
+    """`initial_data` for a socket of the user, and the ids of their contacts (who hear the
+    user go online)."""
     memberships, next_cursor = chat_selectors.chat_page_for_user(user=user, limit=INITIAL_CHATS)
     contacts = chat_selectors.contact_ids(user_id=user.pk)
-    return {
+    data = {
         "type": "initial_data",
         "user": MeSerializer(user).data,
         "chats": chats_data(memberships),
@@ -173,23 +175,32 @@ def initial_data(user) -> dict:
         "sync": chat_selectors.chat_sync_for_user(user=user),
         "online_users": sorted(presence.online_among(contacts)),
     }
+    return data, contacts
 
 
-async def announce_presence(user_id: str, is_online: bool) -> None:
-    """Tell the people who share a chat with the user; going offline stores `last_seen`.
+async def announce_online(user, contact_ids: set[str]) -> None:
+    """Tell the user's contacts (as `initial_data` found them) that the user is online; the
+    user was loaded as the socket connected, with their `last_seen`."""
+    event = _presence_event(str(user.pk), is_online=True, last_seen=user.last_seen)
+    await realtime.publish_to_users_now(contact_ids, event)
+
+
+async def announce_offline(user_id: str) -> None:
+    """Store the user's `last_seen` and tell their contacts.
 
     Published from the event loop, not from the database thread, so a process shutting
     down never leaves that thread waiting on a loop that is gone.
     """
-    event, contact_ids = await _presence_event(user_id, is_online)
+    last_seen, contact_ids = await _mark_seen(user_id)
+    event = _presence_event(user_id, is_online=False, last_seen=last_seen)
     await realtime.publish_to_users_now(contact_ids, event)
 
 
 @database_call
-def _presence_event(user_id: str, is_online: bool) -> tuple[dict, set[str]]:
-    if is_online:
-        last_seen = User.objects.filter(pk=user_id).values_list("last_seen", flat=True).first()
-    else:
-        last_seen = account_services.user_mark_seen(user_id=user_id)
-    event = {"type": "presence", "user_id": user_id, "is_online": is_online, "last_seen": last_seen}
-    return event, chat_selectors.contact_ids(user_id=user_id)
+def _mark_seen(user_id: str) -> tuple[datetime, set[str]]:
+    last_seen = account_services.user_mark_seen(user_id=user_id)
+    return last_seen, chat_selectors.contact_ids(user_id=user_id)
+
+
+def _presence_event(user_id: str, *, is_online: bool, last_seen: datetime | None) -> dict:
+    return {"type": "presence", "user_id": user_id, "is_online": is_online, "last_seen": last_seen}

@@ -345,6 +345,9 @@ async def test_presence_goes_online_and_offline(alice, bob, connect, settings):
     await bob_socket.close()
     offline = await alice_socket.receive_type("presence")
     assert offline["is_online"] is False and offline["last_seen"]
+    await connect(bob)
+    back = await alice_socket.receive_type("presence")
+    assert back["is_online"] is True and back["last_seen"] == offline["last_seen"]
 
 
 async def test_presence_reaches_only_people_who_share_a_chat(alice, bob, charlie, connect):
