@@ -58,6 +58,8 @@ def file_url(name: str, *, mime_type: str = "", download_name: str = "") -> str 
 
 def image_url(name: str) -> str | None:
     """The signed link for a stored image saved with its extension (avatars)."""
+    if not name:
+        return None  # most users have no avatar: no type to guess
     return file_url(name, mime_type=mimetypes.guess_type(name)[0] or "")
 
 
