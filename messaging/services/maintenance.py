@@ -9,6 +9,8 @@ What `purge` erases is what no client can see, so it announces nothing:
   commits.
 - reports on tombstones: resolved reports (not open) of a message deleted, and resolved,
   more than the retention ago. Open reports stay for the moderators.
+- ended sessions: logins that ended (logout, password change, deactivation...) more than
+  the retention ago. Their tokens are refused as before: a session with no row is ended.
 Message rows and their `seq` always stay (tombstones keep their place in the timeline), and
 a tombstone has no content, file, edit history or reactions left to purge: deleting a
 message erases those in the same transaction (services/deletion.py).
@@ -16,14 +18,14 @@ message erases those in the same transaction (services/deletion.py).
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Session, User
 from chats.models import Chat
 from chats.selectors import member_counts
 from chats.services.chats import AVATAR_FOLDER as CHAT_AVATAR_FOLDER
@@ -42,6 +44,9 @@ Progress = Callable[[str], None]
 class PurgeCandidates:
     files: dict[str, int] = field(default_factory=dict)  # storage name -> size in bytes
     report_ids: list[int] = field(default_factory=list)
+    # Sessions ended before this moment (an ended session never changes), and how many.
+    sessions_ended_before: datetime | None = None
+    session_count: int = 0
 
     @property
     def file_bytes(self) -> int:
@@ -60,6 +65,8 @@ def purge_candidates(*, retention_days: int, progress: Progress | None = None) -
             progress(f"{len(batch)} stored files checked")
     cutoff = timezone.now() - timedelta(days=retention_days)
     candidates.report_ids = list(_purgeable_reports(cutoff).values_list("pk", flat=True))
+    candidates.sessions_ended_before = cutoff
+    candidates.session_count = _ended_sessions(cutoff).count()
     return candidates
 
 
@@ -81,6 +88,9 @@ def purge_apply(
         )
         erased.report_ids = list(reports.values_list("pk", flat=True))
         Report.objects.filter(pk__in=erased.report_ids).delete()
+    if candidates.sessions_ended_before is not None:
+        erased.sessions_ended_before = candidates.sessions_ended_before
+        erased.session_count, _ = _ended_sessions(candidates.sessions_ended_before).delete()
     return erased
 
 
@@ -135,6 +145,10 @@ def _purgeable_reports(cutoff):
         message__is_deleted=True,
         message__deleted_at__lt=cutoff,
     ).exclude(status=Report.Status.OPEN)
+
+
+def _ended_sessions(cutoff):
+    return Session.objects.filter(ended_at__lt=cutoff)
 
 
 def service_stats(*, top: int, progress: Progress | None = None) -> dict:

@@ -13,8 +13,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from PIL import Image
+from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.services import user_deactivate, user_set_avatar
+from accounts.models import Session
+from accounts.services import session_logout, session_start, user_deactivate, user_set_avatar
 from accounts.tests.factories import UserFactory
 from messaging.models import Message, Report
 from messaging.services import message_delete, report_create, report_delete_message
@@ -236,7 +238,7 @@ def test_purge_removes_resolved_reports_of_messages_deleted_before_the_retention
         reports["open"].pk,
     }
     assert f"report {reports['old'].pk}" in output
-    assert "and 1 reports." in output
+    assert ", 1 reports and" in output
 
 
 def test_purge_dry_run_keeps_the_reports(reports):
@@ -250,6 +252,28 @@ def test_purge_retention_days_option_overrides_the_setting(reports):
     run("purge", "--retention-days", "40")
 
     assert Report.objects.count() == 3
+
+
+def test_purge_removes_sessions_ended_before_the_retention_and_their_tokens_stay_refused(
+    alice, bob, api, settings
+):
+    settings.PURGE_RETENTION_DAYS = 30
+    old = session_start(user=alice)
+    recent = session_start(user=alice)
+    session_start(user=bob)  # still open
+    for tokens in (old, recent):
+        session_logout(user=alice, refresh=tokens["refresh"])
+    old_sid = AccessToken(old["access"])["sid"]
+    Session.objects.filter(sid=old_sid).update(ended_at=timezone.now() - timedelta(days=31))
+
+    assert "1 ended sessions" in run("purge", "--dry-run")
+    assert Session.objects.count() == 3
+    assert "Deleted 0 files (0 bytes), 0 reports and 1 ended sessions." in run("purge")
+
+    assert not Session.objects.filter(sid=old_sid).exists()
+    assert Session.objects.count() == 2
+    refused = api.post("/api/v1/auth/refresh", {"refresh": old["refresh"]}, format="json")
+    assert refused.status_code == 401
 
 
 def test_purge_refuses_a_negative_retention(db):

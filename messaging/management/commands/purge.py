@@ -11,7 +11,8 @@ class Command(BaseCommand):
         f"{ORPHAN_GRACE.total_seconds() / 3600:g} h (an upload is stored before its row "
         "commits). Files of deleted messages left on disk are among them. (2) Resolved "
         "reports of messages deleted, and resolved, more than the retention ago "
-        "(PURGE_RETENTION_DAYS); open reports stay. Message rows and their seq always stay: "
+        "(PURGE_RETENTION_DAYS); open reports stay. (3) Sessions ended more than the "
+        "retention ago: their tokens stay refused. Message rows and their seq always stay: "
         "a tombstone keeps its place in the timeline, and its content, file, edit history "
         "and reactions are erased when it is deleted. Nothing erased is visible to clients, "
         "so no events are sent. Try --dry-run first."
@@ -25,7 +26,7 @@ class Command(BaseCommand):
             "--retention-days",
             type=int,
             default=settings.PURGE_RETENTION_DAYS,
-            help="Keep resolved reports of deleted messages this many days "
+            help="Keep resolved reports of deleted messages, and ended sessions, this many days "
             f"(default PURGE_RETENTION_DAYS = {settings.PURGE_RETENTION_DAYS}).",
         )
 
@@ -43,8 +44,8 @@ class Command(BaseCommand):
             candidates = purge_apply(candidates=candidates, progress=progress)
         verb = "Would delete" if dry_run else "Deleted"
         self.stdout.write(
-            f"{verb} {len(candidates.files)} files ({candidates.file_bytes} bytes) "
-            f"and {len(candidates.report_ids)} reports."
+            f"{verb} {len(candidates.files)} files ({candidates.file_bytes} bytes), "
+            f"{len(candidates.report_ids)} reports and {candidates.session_count} ended sessions."
         )
 
     def _progress(self, text: str) -> None:
