@@ -9,13 +9,12 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from accounts import presence
 from accounts.models import User
 from chats.models import Chat, Membership
-from messaging.models import Message
 
 CHATS_PAGE_DEFAULT = 50
 CHATS_PAGE_MAX = 100
@@ -119,19 +118,6 @@ def member_counts(*, chat_ids: Iterable) -> dict[uuid.UUID, int]:
         .annotate(count=Count("id"))
     )
     return dict(counts)
-
-
-def chat_tallies(*, chat_ids: Iterable) -> dict[uuid.UUID, tuple[int, int | None]]:
-    """For each chat, its number of members and the id of its last message (None before the
-    first), in one query for all of them."""
-    members = Membership.objects.filter(chat_id=OuterRef("pk")).order_by().values("chat_id")
-    count = members.annotate(count=Count("*")).values("count")
-    # One index probe on (chat, seq) per chat: filtering the messages of those chats by
-    # `seq = chat.last_seq` would scan every message of every chat.
-    last = Message.objects.filter(chat_id=OuterRef("pk"), seq=OuterRef("last_seq")).values("pk")
-    chats = Chat.objects.filter(pk__in=list(chat_ids))
-    rows = chats.values_list("pk", Subquery(count), Subquery(last))
-    return {chat_id: (count or 0, last_id) for chat_id, count, last_id in rows}
 
 
 def direct_partners(*, memberships: Iterable[Membership]) -> dict[int, User | None]:

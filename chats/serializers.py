@@ -5,7 +5,11 @@ what every <chat> embeds (member counts, the other person of a direct chat, the 
 message, presence) for any number of memberships in a constant number of queries.
 """
 
+import uuid
+from collections.abc import Iterable
+
 from django.conf import settings
+from django.db.models import Count, OuterRef, Subquery
 from rest_framework import serializers
 
 from accounts import presence
@@ -98,7 +102,7 @@ def chats_data(memberships: list[Membership], *, detail: bool = False) -> list[d
     """<chat> (or, with `detail`, the detail with `members`) of each membership's chat as
     that membership's user sees it. Memberships need their `chat` loaded."""
     members = _members_by_chat(memberships) if detail else {}
-    tallies = selectors.chat_tallies(chat_ids={m.chat_id for m in memberships})
+    tallies = _chat_tallies(chat_ids={m.chat_id for m in memberships})
     partners = selectors.direct_partners(memberships=memberships)
     last_messages = _last_messages(memberships, tallies)
     for membership in memberships:
@@ -133,8 +137,22 @@ def _members_by_chat(memberships: list[Membership]) -> dict:
     return by_chat
 
 
+def _chat_tallies(*, chat_ids: Iterable) -> dict[uuid.UUID, tuple[int, int | None]]:
+    """For each chat, its number of members and the id of its last message (None before the
+    first), in one query for all of them. Here rather than in selectors.py, which imports
+    nothing of messaging."""
+    members = Membership.objects.filter(chat_id=OuterRef("pk")).order_by().values("chat_id")
+    count = members.annotate(count=Count("*")).values("count")
+    # One index probe on (chat, seq) per chat: filtering the messages of those chats by
+    # `seq = chat.last_seq` would scan every message of every chat.
+    last = Message.objects.filter(chat_id=OuterRef("pk"), seq=OuterRef("last_seq")).values("pk")
+    chats = Chat.objects.filter(pk__in=list(chat_ids))
+    rows = chats.values_list("pk", Subquery(count), Subquery(last))
+    return {chat_id: (count or 0, last_id) for chat_id, count, last_id in rows}
+
+
 def _last_messages(memberships: list[Membership], tallies: dict) -> dict[int, Message]:
-    """For each membership (by id), its chat's last message (by `chat_tallies`) unless the
+    """For each membership (by id), its chat's last message (by `_chat_tallies`) unless the
     member cleared it, in one query (plus one for reactions) for all of them."""
     last_ids = {
         m.pk: tallies.get(m.chat_id, (0, None))[1]
