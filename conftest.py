@@ -2,7 +2,6 @@
 
 import gc
 import os
-import threading
 import time
 import uuid
 
@@ -105,31 +104,6 @@ def fresh_cache(settings):
     stale = list(client.scan_iter(cache.make_key("*"), count=1000))
     if stale:
         client.delete(*stale)
-
-
-@pytest.fixture(autouse=True)
-def database_threads_let_go():
-    """Channels' test communicator keeps connections open across calls (it turns
-    close_old_connections off), so chatproject.database's threads would hold their pooled
-    connections into later tests, which then wait for the pool. After each test every one
-    of those threads closes its connections: the barrier keeps each job on its own thread.
-    """
-    yield
-    from django.db import connections
-
-    from chatproject.database import executor
-
-    threads = len(executor._threads)  # all idle now; as many jobs start no new thread
-    if not threads:
-        return
-    barrier = threading.Barrier(threads)
-
-    def close():
-        connections.close_all()
-        barrier.wait(timeout=10)
-
-    for future in [executor.submit(close) for _ in range(threads)]:
-        future.result()
 
 
 @pytest.fixture(scope="session", autouse=True)

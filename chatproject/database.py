@@ -3,8 +3,8 @@
 Channels' `database_sync_to_async` runs every call of a process on one thread (asgiref's
 thread-sensitive default), so each socket's send waits for every other socket's database
 round trips. Socket code uses `database_call` instead: a pool of DB_POOL_MAX threads, each
-with its own connection, which Channels returns to the connection pool after every call.
-A socket handles its frames one at a time, so its own calls still run in order.
+with its own connection, returned to the connection pool after every call. A socket
+handles its frames one at a time, so its own calls still run in order.
 
 Work that belongs on the event loop (a publish after the commit) need not hold the thread
 while it waits for the loop: `on_caller_loop` starts it there, and the call returns once
@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import close_old_connections
 
 executor = ThreadPoolExecutor(max_workers=settings.DB_POOL_MAX, thread_name_prefix="database")
 
@@ -38,6 +39,9 @@ def database_call(function):
             return function(*args, **kwargs)
         finally:
             _call.loop = _call.started = None
+            # Channels does this too, but its test communicator turns its own call off: the
+            # threads would then hold pooled connections and starve the rest of the process.
+            close_old_connections()
 
     threaded = database_sync_to_async(run, thread_sensitive=False, executor=executor)
 
