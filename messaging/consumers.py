@@ -10,6 +10,7 @@ import uuid
 import weakref
 
 import orjson
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -54,6 +55,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await super().__call__(scope, receive, send)
         finally:
             await local_groups().release(self)
+
+    async def dispatch(self, message):
+        """Channels' dispatch without its `aclose_old_connections()` before every handler: that
+        is a hop to the process' single sync thread per client frame, and this consumer never
+        holds a connection (its database work runs in `database_call`, which hands the
+        connection back after each call)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self):
         user = self.scope["user"]
