@@ -18,7 +18,7 @@ from chats.services.chats import (
     direct_chat_get_or_create,
     group_create,
 )
-from chats.services.common import chat_lock
+from chats.services.common import chat_lock, chat_lock_for_message
 from chats.services.members import (
     chat_leave,
     member_remove,
@@ -35,6 +35,7 @@ __all__ = [
     "chat_destroy",
     "chat_leave",
     "chat_lock",
+    "chat_lock_for_message",
     "chat_mark_read",
     "chat_unhide_for_members",
     "chat_update",

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.http import Http404
 
 from accounts.models import User
@@ -27,6 +28,29 @@ def chat_lock(*, chat_id, take_version: bool = True) -> Chat:
     if take_version:
         chat.version += 1
         chat.save(update_fields=["version"])
+    return chat
+
+
+def chat_lock_for_message(*, chat_id, at) -> Chat:
+    """`chat_lock` for a new message, in one statement instead of a locking read and a later
+    write: the row is locked with `last_seq` and `version` already moved on to the new
+    message's and `last_activity_at` set to `at` (the ORM's update() returns no row, hence
+    UPDATE ... RETURNING by hand). A check that fails after it rolls the transaction back,
+    counters included. Http404 if there is no such chat."""
+    meta = Chat._meta
+    try:
+        chat_id = meta.pk.get_db_prep_value(meta.pk.to_python(chat_id), connection)
+    except ValidationError:
+        raise Http404
+    at = meta.get_field("last_activity_at").get_db_prep_value(at, connection)
+    columns = ", ".join(field.column for field in meta.concrete_fields)
+    sql = (  # names from the model, values as parameters
+        f"UPDATE {meta.db_table} SET last_seq = last_seq + 1, version = version + 1, "  # noqa: S608
+        f"last_activity_at = %s WHERE id = %s RETURNING {columns}"
+    )
+    chat = next(iter(Chat.objects.raw(sql, [at, chat_id])), None)
+    if chat is None:
+        raise Http404
     return chat
 
 

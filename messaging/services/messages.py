@@ -11,7 +11,11 @@ from accounts.models import User
 from chatproject.files import file_delete, file_save
 from chats.models import Chat, Membership
 from chats.selectors import membership_get
-from chats.services import chat_lock, chat_unhide_for_members, read_pointer_advance
+from chats.services import (
+    chat_lock_for_message,
+    chat_unhide_for_members,
+    read_pointer_advance,
+)
 from messaging.events import publish_message
 from messaging.models import Attachment, Message, MessageEdit
 from messaging.selectors import message_load, message_queryset
@@ -80,7 +84,7 @@ def _send(*, chat_id, sender, content, client_id, reply_to_id, stored) -> Messag
     """The hot path of the service: a lock, one read, three writes and, unless the sender
     had read to the end, a log row."""
     with transaction.atomic():
-        chat = chat_lock(chat_id=chat_id, take_version=False)
+        chat = chat_lock_for_message(chat_id=chat_id, at=timezone.now())
         membership, others = _send_memberships(chat=chat, sender=sender)
         if chat.is_direct and not others:
             raise PermissionDenied("The other person has deleted their account.")
@@ -107,7 +111,7 @@ def message_post_system(*, chat_id, content: str) -> Message:
     broadcasts); announced as `new_message` like any other."""
     content = content_check(content, required=True)
     with transaction.atomic():
-        chat = chat_lock(chat_id=chat_id, take_version=False)
+        chat = chat_lock_for_message(chat_id=chat_id, at=timezone.now())
         message = _append(
             chat, unhide=chat.is_direct, sender=None, content=content, type=Message.Type.SYSTEM
         )
@@ -146,14 +150,15 @@ def _as_loaded(message: Message, attachment: Attachment | None = None) -> Messag
 
 
 def _append(chat: Chat, *, unhide: bool, **fields) -> Message:
-    """The chat's next message: seq = last_seq + 1 and the next version, under its lock.
-    With `unhide`, a direct chat hidden by a member comes back to them with it."""
+    """The chat's new message, at the `seq`, `version` and time chat_lock_for_message took
+    for it. With `unhide`, a direct chat hidden by a member comes back to them with it."""
     message = Message.objects.create(
-        chat=chat, seq=chat.last_seq + 1, version=chat.version + 1, **fields
+        chat=chat,
+        seq=chat.last_seq,
+        version=chat.version,
+        created_at=chat.last_activity_at,
+        **fields,
     )
-    chat.last_seq, chat.version = message.seq, message.version
-    chat.last_activity_at = message.created_at
-    chat.save(update_fields=["last_seq", "version", "last_activity_at"])
     if unhide:
         chat_unhide_for_members(chat=chat)
     return message

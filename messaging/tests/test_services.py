@@ -85,6 +85,28 @@ def test_a_non_member_cannot_send(alice, bob, charlie):
         send(chat, charlie)
 
 
+def test_a_refused_send_moves_no_counter_of_the_chat(alice, bob, charlie):
+    """The send takes `seq` and `version` before its checks; a refusal must give them back."""
+    chat, other = group_chat(alice, bob), group_chat(alice)
+    send(chat, alice, "before")
+    elsewhere = send(other, alice)
+    chat.refresh_from_db()
+    counters = (chat.last_seq, chat.version, chat.last_activity_at)
+    with pytest.raises(Http404):
+        send(chat, charlie)
+    with pytest.raises(ValidationError):
+        send(chat, alice, reply_to_id=elsewhere.pk)
+    chat.refresh_from_db()
+    assert (chat.last_seq, chat.version, chat.last_activity_at) == counters
+    assert send(chat, bob).seq == counters[0] + 1
+
+
+@pytest.mark.parametrize("chat_id", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"])
+def test_a_send_to_no_chat_is_not_found(alice, chat_id):
+    with pytest.raises(Http404):
+        message_send(chat_id=chat_id, sender=alice, content="hi")
+
+
 def test_reply_to_a_message_of_another_chat_is_refused(alice, bob):
     chat, other = group_chat(alice, bob), group_chat(alice)
     elsewhere = send(other, alice)
@@ -284,11 +306,13 @@ def test_a_read_pointer_moved_by_sending_is_not_announced(alice, bob, events):
 
 
 @pytest.mark.parametrize("make_chat", [group_chat, direct_chat])
-def test_a_send_is_a_lock_a_read_and_four_writes(alice, bob, django_assert_num_queries, make_chat):
+def test_a_send_is_a_locking_update_a_read_and_three_writes(
+    alice, bob, django_assert_num_queries, make_chat
+):
     chat = make_chat(alice, bob)
     send(chat, alice, "warm up")
     send(chat, bob, "unread by alice")
-    with django_assert_num_queries(6 + 2):  # + SAVEPOINT/RELEASE inside the test's transaction
+    with django_assert_num_queries(5 + 2):  # + SAVEPOINT/RELEASE inside the test's transaction
         send(chat, alice, "hello", client_id="c-3")
 
 
@@ -297,7 +321,7 @@ def test_a_sender_who_had_read_everything_logs_no_read_mark(alice, bob, django_a
     first = send(chat, bob, "hi")
     chat_mark_read(chat_id=chat.pk, user=alice, seq=first.seq)
     [read_at] = [r["read_at"] for r in message_receipts(message=first)]
-    with django_assert_num_queries(5 + 2):
+    with django_assert_num_queries(4 + 2):
         send(chat, alice, "hello")
     reply = send(chat, bob, "and you?")
     send(chat, alice, "fine")  # passes bob's reply: logged
