@@ -21,7 +21,9 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from PIL import Image
 
-SALT = "chatproject.files"
+# Not signing.dumps(): its TimestampSigner puts the second of signing in every link. The
+# expiry is in the payload.
+SIGNER = signing.Signer(salt="chatproject.files")
 INLINE_PREFIXES = ("image/", "video/")
 RANGE_PATTERN = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK_BYTES = 64 * 1024
@@ -52,7 +54,7 @@ def file_url(name: str, *, mime_type: str = "", download_name: str = "") -> str 
         return None
     expires = math.ceil(time.time() / 3600) * 3600 + settings.FILE_URL_TTL
     payload = {"n": name, "t": mime_type, "d": download_name, "e": expires}
-    token = signing.dumps(payload, salt=SALT, compress=True)
+    token = SIGNER.sign_object(payload, compress=True)
     return reverse("file", kwargs={"token": token})
 
 
@@ -65,7 +67,7 @@ def image_url(name: str) -> str | None:
 
 def file_serve(request, token: str):
     try:
-        payload = signing.loads(token, salt=SALT)
+        payload = SIGNER.unsign_object(token)
     except signing.BadSignature:
         raise Http404
     if payload["e"] < time.time():

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -27,8 +29,14 @@ def test_a_signed_link_serves_the_bytes(client, stored):
     assert "Content-Disposition" not in response
 
 
-def test_the_link_is_stable_within_the_hour(stored):
-    assert file_url(stored) == file_url(stored)
+def test_the_link_is_stable_within_the_hour(stored, monkeypatch):
+    """The same link all hour long, so browsers can cache the file: nothing in it may move
+    with the clock but its expiry (a signature's timestamp did, every second)."""
+    hour = int(time.time()) // 3600 * 3600
+    monkeypatch.setattr(time, "time", lambda: hour + 1.0)
+    first = file_url(stored)
+    monkeypatch.setattr(time, "time", lambda: hour + 3599.0)
+    assert file_url(stored) == first
 
 
 def test_anything_not_media_is_an_attachment(client, stored):
