@@ -85,7 +85,7 @@ def message_changes(
 
 class SimpleTextMatch(Func):
     """`to_tsvector('simple', content) @@ plainto_tsquery('simple', q)`: exactly the expression
-    of the message_content_search index (migration 0002), so that index serves the query.
+    of the message_content_search index (migrations 0002 and 0003), so it serves the query.
     plainto_tsquery joins the words with AND: every word must match."""
 
     output_field = BooleanField()

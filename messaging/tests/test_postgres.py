@@ -116,13 +116,9 @@ def test_search_uses_full_text_every_word_must_match(db, client_for):
     assert client_for(bob).get("/api/v1/messages/search?q=!!!").json()["results"] == []
 
 
-def test_search_uses_the_expression_of_the_gin_index(db, alice):
-    """On a table of real size, the planner answers a rare word from the GIN index: the
-    selector's expression is the index's."""
-    from django.test.utils import CaptureQueriesContext
-
-    from messaging.selectors import message_search
-
+@pytest.fixture
+def haystack(alice):
+    """A chat of 5,000 messages that all say "filler" and one that says "needle", analyzed."""
     chat = group_chat(alice)
     Message.objects.bulk_create(
         Message(chat=chat, seq=n, version=n, sender=alice, content=f"filler words {n}")
@@ -132,9 +128,34 @@ def test_search_uses_the_expression_of_the_gin_index(db, alice):
     send(chat, alice, "needle in the haystack")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE messaging_message")
+    return chat
+
+
+def search_plan(*, user, words: str, explain: str = "EXPLAIN") -> str:
+    from django.test.utils import CaptureQueriesContext
+
+    from messaging.selectors import message_search
+
     with CaptureQueriesContext(connection) as captured:
-        message_search(user=alice, words="needle", limit=20)
+        message_search(user=user, words=words, limit=20)
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {captured.captured_queries[0]['sql']}")
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "message_content_search" in plan
+        cursor.execute(f"{explain} {captured.captured_queries[0]['sql']}")
+        return "\n".join(str(row[0]) for row in cursor.fetchall())
+
+
+def test_search_uses_the_expression_of_the_gin_index(db, alice, haystack):
+    """On a table of real size, the planner answers a rare word from the GIN index: the
+    selector's expression is the index's."""
+    assert "message_content_search" in search_plan(user=alice, words="needle")
+
+
+def test_the_planner_knows_how_common_a_word_is(db, alice, haystack):
+    """It reads the index expression's statistics (a partial index's it ignores): taking
+    every word for a rare one, it gathered and sorted all the matches of a common word."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (FORMAT JSON) SELECT id FROM messaging_message "
+            "WHERE to_tsvector('simple', content) @@ plainto_tsquery('simple', 'filler')"
+        )
+        [[plan]] = cursor.fetchall()
+    assert plan[0]["Plan"]["Plan Rows"] > 2500
