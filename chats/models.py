@@ -9,8 +9,9 @@ from django.utils import timezone
 class Chat(models.Model):
     """A direct chat between two people, or a group of up to GROUP_MAX_MEMBERS.
 
-    `last_seq` and `version` are counters moved under `select_for_update()` on this row:
-    `seq` numbers the chat's messages without gaps, `version` numbers every change.
+    `last_seq` and `version` are counters moved only under this row's lock (chat_lock and
+    chat_lock_for_message in chats/services/common.py): `seq` numbers the chat's messages
+    without gaps, `version` numbers every change.
     """
 
     class Type(models.TextChoices):

@@ -81,8 +81,8 @@ def message_send(
 
 
 def _send(*, chat_id, sender, content, client_id, reply_to_id, stored) -> Message:
-    """The hot path of the service: a lock, one read, three writes and, unless the sender
-    had read to the end, a log row."""
+    """The hot path of the service: the locking write of the chat's counters, one read,
+    two writes and, unless the sender had read to the end, a log row."""
     with transaction.atomic():
         chat = chat_lock_for_message(chat_id=chat_id, at=timezone.now())
         membership, others = _send_memberships(chat=chat, sender=sender)
