@@ -61,10 +61,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         is a hop to the process' single sync thread per client frame, and this consumer never
         holds a connection (its database work runs in `database_call`, which hands the
         connection back after each call)."""
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        await getattr(self, get_handler_name(message))(message)
 
     async def connect(self):
         user = self.scope["user"]
