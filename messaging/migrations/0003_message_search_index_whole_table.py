@@ -10,7 +10,7 @@ import importlib
 
 from django.db import migrations
 
-first = importlib.import_module("messaging.migrations.0002_message_search_index")
+partial = importlib.import_module("messaging.migrations.0002_message_search_index")
 
 WHOLE_TABLE = (
     "CREATE INDEX IF NOT EXISTS message_content_search ON messaging_message "
@@ -23,9 +23,9 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(
-            first.run_on_postgresql(first.DROP), first.run_on_postgresql(first.CREATE)
+            partial.run_on_postgresql(partial.DROP), partial.run_on_postgresql(partial.CREATE)
         ),
         migrations.RunPython(
-            first.run_on_postgresql(WHOLE_TABLE), first.run_on_postgresql(first.DROP)
+            partial.run_on_postgresql(WHOLE_TABLE), partial.run_on_postgresql(partial.DROP)
         ),
     ]
