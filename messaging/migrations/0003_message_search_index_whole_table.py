@@ -34,6 +34,8 @@ class Migration(migrations.Migration):
     dependencies = [("messaging", "0002_message_search_index")]
 
     operations = [
+        # A build that failed half-way leaves an invalid index behind: start from scratch.
+        migrations.RunPython(on_postgresql(DROP_NEW), migrations.RunPython.noop),
         migrations.RunPython(on_postgresql(BUILD), on_postgresql(DROP_NEW)),
         migrations.RunPython(on_postgresql(DROP_OLD), on_postgresql(BUILD_PARTIAL)),
         migrations.RunPython(on_postgresql(TAKE_NAME), on_postgresql(GIVE_NAME)),
