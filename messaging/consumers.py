@@ -26,10 +26,6 @@ CLOSE_UNAUTHENTICATED = 4401
 RESYNC_EVENT = orjson.dumps({"type": "resync"}).decode()
 
 
-async def _announce_offline(user_id: str) -> None:
-    await socket_actions.announce_offline(user_id)
-
-
 async def after_layer_reconnect() -> None:
     """Events may have been dropped while the layer was away: every local socket catches up."""
     await presence.tracker.restore()
@@ -37,7 +33,7 @@ async def after_layer_reconnect() -> None:
         await consumer.resynchronise()
 
 
-presence.tracker.on_offline = _announce_offline
+presence.tracker.on_offline = socket_actions.announce_offline
 realtime.layer_watcher.on_reconnect = after_layer_reconnect
 local_consumers: "weakref.WeakSet[ChatConsumer]" = weakref.WeakSet()
 
