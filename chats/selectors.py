@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from accounts import presence
@@ -22,10 +22,33 @@ CHATS_PAGE_MAX = 100
 
 def membership_get(*, user, chat_id) -> Membership:
     """The caller's membership of `chat_id`, with the chat loaded; Http404 if there is none."""
+    return _membership_of(Membership.objects.select_related("chat"), user=user, chat_id=chat_id)
+
+
+def membership_shown(*, user, chat_id) -> Membership:
+    """membership_get with what the caller's <chat> shows loaded (see `with_chat_shown`)."""
+    return _membership_of(with_chat_shown(Membership.objects), user=user, chat_id=chat_id)
+
+
+def _membership_of(memberships: QuerySet[Membership], *, user, chat_id) -> Membership:
     try:
-        return Membership.objects.select_related("chat").get(chat_id=chat_id, user=user)
+        return memberships.get(chat_id=chat_id, user=user)
     except (Membership.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404
+
+
+def with_chat_shown(memberships: QuerySet[Membership]) -> QuerySet[Membership]:
+    """The memberships with their chat loaded and, for their <chat>, the chat's
+    `members_count` and `last_message_id` (None before the first message), in the same
+    query: a count of the chat's memberships and a join of its message at `last_seq`, one
+    index probe per chat each."""
+    members = Membership.objects.filter(chat_id=OuterRef("chat_id")).order_by().values("chat_id")
+    last_message = Q(chat__messages__seq=F("chat__last_seq"))
+    return memberships.select_related("chat").annotate(
+        members_count=Subquery(members.annotate(count=Count("*")).values("count")),
+        newest=FilteredRelation("chat__messages", condition=last_message),
+        last_message_id=F("newest__id"),
+    )
 
 
 def contact_ids(*, user_id) -> set[str]:
@@ -37,13 +60,14 @@ def contact_ids(*, user_id) -> set[str]:
 def chat_page_for_user(
     *, user, limit: int = CHATS_PAGE_DEFAULT, before: str | None = None
 ) -> tuple[list[Membership], str | None]:
-    """The user's visible chats (their memberships, chat loaded), most recent activity first,
-    and the cursor of the next page (None on the last).
+    """The user's visible chats (their memberships, with what their <chat> shows), most
+    recent activity first, and the cursor of the next page (None on the last).
 
     Keyset paging on (activity, id): a chat whose activity moves while a client pages is
     not repeated or skipped on later pages; it shows on the next first page.
     """
-    memberships = visible_memberships(user=user).order_by("-chat__last_activity_at", "-chat_id")
+    memberships = with_chat_shown(visible_memberships(user=user))
+    memberships = memberships.order_by("-chat__last_activity_at", "-chat_id")
     if before is not None:
         activity, chat_id = cursor_decode(before)
         memberships = memberships.filter(

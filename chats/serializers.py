@@ -1,15 +1,12 @@
 """`<chat>` as its member sees it, members, and the inputs of the chat endpoints.
 
 `chats_data` is the one way to present chats, to REST and to socket events alike: it loads
-what every <chat> embeds (member counts, the other person of a direct chat, the last
-message, presence) for any number of memberships in a constant number of queries.
+what every <chat> embeds (the other person of a direct chat, the last message, presence)
+for any number of memberships in a constant number of queries; the memberships' own query
+(`selectors.with_chat_shown`) brings the member counts and the last messages' ids.
 """
 
-import uuid
-from collections.abc import Iterable
-
 from django.conf import settings
-from django.db.models import Count, OuterRef, Subquery
 from rest_framework import serializers
 
 from accounts import presence
@@ -100,21 +97,17 @@ class ChatDetailSerializer(ChatSerializer):
 
 def chats_data(memberships: list[Membership], *, detail: bool = False) -> list[dict]:
     """<chat> (or, with `detail`, the detail with `members`) of each membership's chat as
-    that membership's user sees it. Memberships need their `chat` loaded."""
+    that membership's user sees it. Memberships come from `selectors.with_chat_shown`."""
     members = _members_by_chat(memberships) if detail else {}
-    tallies = _chat_tallies(chat_ids={m.chat_id for m in memberships})
     partners = selectors.direct_partners(memberships=memberships)
-    last_messages = _last_messages(memberships, tallies)
+    last_messages = _last_messages(memberships)
     for membership in memberships:
         membership.members = members.get(membership.chat_id, [])
-        membership.members_count, _ = tallies.get(membership.chat_id, (0, None))
         membership.other_user = partners.get(membership.pk)
         membership.last_message = last_messages.get(membership.pk)
     people = [m.other_user for m in memberships if m.other_user]
     people += [m.user for chat_members in members.values() for m in chat_members]
-    people += [
-        m.last_message.sender for m in memberships if m.last_message and m.last_message.sender
-    ]
+    people += [message.sender for message in last_messages.values() if message.sender]
     context = {ONLINE_IDS: presence.online_among({person.pk for person in people if person})}
     serializer_class = ChatDetailSerializer if detail else ChatSerializer
     return serializer_class(memberships, many=True, context=context).data
@@ -137,33 +130,18 @@ def _members_by_chat(memberships: list[Membership]) -> dict:
     return by_chat
 
 
-def _chat_tallies(*, chat_ids: Iterable) -> dict[uuid.UUID, tuple[int, int | None]]:
-    """For each chat, its number of members and the id of its last message (None before the
-    first), in one query for all of them. Here rather than in selectors.py, which imports
-    nothing of messaging."""
-    members = Membership.objects.filter(chat_id=OuterRef("pk")).order_by().values("chat_id")
-    count = members.annotate(count=Count("*")).values("count")
-    # One index probe on (chat, seq) per chat: filtering the messages of those chats by
-    # `seq = chat.last_seq` would scan every message of every chat.
-    last = Message.objects.filter(chat_id=OuterRef("pk"), seq=OuterRef("last_seq")).values("pk")
-    chats = Chat.objects.filter(pk__in=list(chat_ids))
-    rows = chats.values_list("pk", Subquery(count), Subquery(last))
-    return {chat_id: (count or 0, last_id) for chat_id, count, last_id in rows}
-
-
-def _last_messages(memberships: list[Membership], tallies: dict) -> dict[int, Message]:
-    """For each membership (by id), its chat's last message (by `_chat_tallies`) unless the
-    member cleared it, in one query (plus one for reactions) for all of them."""
+def _last_messages(memberships: list[Membership]) -> dict[int, Message]:
+    """For each membership (by id) whose chat has a message the member did not clear, the
+    chat's last message, in one query (plus one for reactions) for all of them."""
     last_ids = {
-        m.pk: tallies.get(m.chat_id, (0, None))[1]
+        m.pk: m.last_message_id
         for m in memberships
-        if m.chat.last_seq > m.cleared_seq
+        if m.last_message_id is not None and m.chat.last_seq > m.cleared_seq
     }
-    wanted = {message_id for message_id in last_ids.values() if message_id is not None}
-    if not wanted:
+    if not last_ids:
         return {}
-    by_id = message_queryset().in_bulk(wanted)
-    return {membership_id: by_id.get(message_id) for membership_id, message_id in last_ids.items()}
+    by_id = message_queryset().in_bulk(set(last_ids.values()))
+    return {pk: by_id[message_id] for pk, message_id in last_ids.items() if message_id in by_id}
 
 
 # --- Inputs ---------------------------------------------------------------------------------

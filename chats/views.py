@@ -36,7 +36,7 @@ NO_CONTENT = {204: None}
 
 
 def detail_response(request, chat_id, *, status_code: int = status.HTTP_200_OK) -> Response:
-    membership = selectors.membership_get(user=request.user, chat_id=chat_id)
+    membership = selectors.membership_shown(user=request.user, chat_id=chat_id)
     return Response(chat_detail_data(membership), status=status_code)
 
 

@@ -10,6 +10,7 @@ from accounts.signals import sessions_ended, user_deleting
 from chatproject.files import image_url
 from chats import signals
 from chats.models import Chat, Membership
+from chats.selectors import with_chat_shown
 from chats.serializers import chats_data
 from messaging import realtime
 from messaging.events import chat_event
@@ -18,7 +19,8 @@ from messaging.services import message_post_system, messages_erase_for_user
 
 def _chats_created_for(memberships: list[Membership]) -> None:
     """Each member's own <chat> (`chat_created`), their sockets joining the chat's group
-    first. Memberships need their `chat` loaded fresh: the payload shows it as it is now."""
+    first. Memberships come from `_memberships_with_chat`, loaded fresh: the payload shows
+    the chat as it is now."""
     for membership, data in zip(memberships, chats_data(memberships), strict=True):
         chat = membership.chat
         payload = chat_event("chat_created", chat_id=chat.pk, version=chat.version, chat=data)
@@ -31,7 +33,7 @@ def _chat_deleted_for(user_id, chat: Chat) -> None:
 
 
 def _memberships_with_chat(chat: Chat, **filters) -> list[Membership]:
-    return list(Membership.objects.filter(chat_id=chat.pk, **filters).select_related("chat"))
+    return list(with_chat_shown(Membership.objects.filter(chat_id=chat.pk, **filters)))
 
 
 @receiver(signals.chat_created, dispatch_uid="messaging.chat_created")

@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.tests.factories import UserFactory
 from chatproject.tests.factories import image_bytes, upload
 from chats.models import Chat, Membership, ReadMark
+from messaging.services import reaction_add
 from messaging.tests.factories import direct_chat, group_chat, send
 
 CHAT_FIELDS = {
@@ -272,12 +273,32 @@ class TestList:
                 other = UserFactory()
                 send(direct_chat(alice, other), other, "hi")
                 group = group_chat(alice, other, UserFactory())
-                send(group, other, "hello")
+                first = send(group, other, "hello")
+                reply = send(group, alice, "hello to you", reply_to_id=first.pk)
+                reaction_add(message_id=reply.pk, user=other, emoji="👍")
 
         add_chats(2)
-        few = queries_for_list()
+        # The session, the page (with member counts and last message ids), the direct chats'
+        # other members, the last messages and their reactions.
+        assert queries_for_list() == 5
         add_chats(6)
-        assert queries_for_list() == few
+        assert queries_for_list() == 5
+
+    def test_each_chat_shows_its_last_message_as_a_message_shows(self, alice, bob, client_for):
+        group = group_chat(alice, bob)
+        first = send(group, bob, "question")
+        answer = send(group, alice, "answer", reply_to_id=first.pk)
+        reaction_add(message_id=answer.pk, user=bob, emoji="👍")
+        send(group_chat(alice, bob, name="Other"), bob, "elsewhere")
+        client = client_for(alice)
+
+        listed = {chat["id"]: chat for chat in client.get("/api/v1/chats").json()["results"]}
+        history = client.get(f"/api/v1/chats/{group.pk}/messages").json()["results"]
+
+        assert listed[str(group.pk)]["last_message"] == history[-1]
+        assert history[-1]["reply_to"]["content"] == "question"
+        assert history[-1]["reactions"] == [{"emoji": "👍", "count": 1, "user_ids": [str(bob.pk)]}]
+        assert listed[str(group.pk)]["members_count"] == 2
 
 
 class TestSync:
