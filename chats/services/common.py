@@ -17,9 +17,10 @@ def chat_lock(*, chat_id, take_version: bool = True) -> Chat:
     with its next `version` taken unless `take_version` is False. Http404 if there is none.
 
     Lock order, in every service: the chat row first, then its memberships and messages;
-    several chats in ascending id order. `seq` and `version` only move under this lock. The
-    row is re-read on every call, so a second call in one transaction (after a handler
-    posted a system message) continues from the counters as they are now.
+    several chats in ascending id order. `seq` and `version` only move under this row lock
+    (here, or in chat_lock_for_message's UPDATE, which takes the same lock). The row is
+    re-read on every call, so a second call in one transaction (after a handler posted a
+    system message) continues from the counters as they are now.
     """
     try:
         chat = Chat.objects.select_for_update().get(pk=chat_id)
