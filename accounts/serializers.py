@@ -31,22 +31,12 @@ def phrase_field(**kwargs) -> TextField:
     return TextField(min_length=PHRASE_MIN_LENGTH, max_length=PHRASE_MAX_LENGTH, **kwargs)
 
 
-class UserListSerializer(serializers.ListSerializer):
-    """Asks presence once for the whole list, never once per user."""
-
-    def to_representation(self, data):
-        users = list(data.all() if hasattr(data, "all") else data)
-        if self.child.ONLINE_IDS not in self.context:
-            self.child.online_ids = presence.online_among([str(user.pk) for user in users])
-        return super().to_representation(users)
-
-
 class UserSerializer(serializers.ModelSerializer):
     """The public <user>: never email or phone.
 
     `is_online` comes from the context's `online_ids` (a set of id strings) when the caller
-    asked presence for a whole response at once, as lists nested in other objects should;
-    a list of users asks once itself, and a single user asks for itself.
+    asked presence for a whole response at once, as lists should (`users_data`); a single
+    user asks for itself.
 
     Every message and event carries a <user>, so `to_representation` is written out: DRF's
     generic one builds the fields anew per instance. The declared fields are the schema;
@@ -54,7 +44,6 @@ class UserSerializer(serializers.ModelSerializer):
     """
 
     ONLINE_IDS = "online_ids"
-    online_ids: set[str] | None = None
 
     avatar = serializers.SerializerMethodField()
     is_online = serializers.SerializerMethodField()
@@ -64,16 +53,23 @@ class UserSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "full_name", "bio", "status", "avatar", "is_online"]
         fields += ["last_seen"]
         read_only_fields = fields
-        list_serializer_class = UserListSerializer
 
     def to_representation(self, user: User) -> dict:
-        return user_data(user, online_ids=self.context.get(self.ONLINE_IDS, self.online_ids))
+        return user_data(user, online_ids=self.context.get(self.ONLINE_IDS))
 
     def get_avatar(self, user: User) -> str | None:
         return image_url(user.avatar)
 
     def get_is_online(self, user: User) -> bool:
-        return is_online(user, self.context.get(self.ONLINE_IDS, self.online_ids))
+        return is_online(user, self.context.get(self.ONLINE_IDS))
+
+
+def users_data(users, *, online_ids: set[str] | None = None) -> list[dict]:
+    """<user> of each, asking presence once for all of them unless the caller has."""
+    users = list(users)
+    if online_ids is None:
+        online_ids = presence.online_among([str(user.pk) for user in users])
+    return [user_data(user, online_ids=online_ids) for user in users]
 
 
 def is_online(user: User, online_ids: set[str] | None) -> bool:

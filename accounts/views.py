@@ -25,6 +25,7 @@ from accounts.serializers import (
     TokenPairSerializer,
     UserSearchSerializer,
     UserSerializer,
+    users_data,
 )
 from accounts.throttles import AuthRateThrottle, PasswordCheckThrottle
 from chatproject.api import avatar_size_check, valid_data
@@ -195,6 +196,9 @@ class UserListView(generics.ListAPIView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
+    def list(self, request, *args, **kwargs):
+        return self.get_paginated_response(users_data(self.paginate_queryset(self.get_queryset())))
+
     def get_queryset(self):
         query = UserSearchSerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
@@ -209,8 +213,7 @@ class OnlineUserListView(generics.ListAPIView):
     def list(self, request, *args, **kwargs):
         users, online_ids = selectors.user_list_online_contacts(caller=request.user)
         page = self.paginate_queryset(users)
-        serializer = UserSerializer(page, many=True, context={"online_ids": online_ids})
-        return self.get_paginated_response(serializer.data)
+        return self.get_paginated_response(users_data(page, online_ids=online_ids))
 
 
 class UserDetailView(APIView):

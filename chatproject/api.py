@@ -21,6 +21,17 @@ def avatar_size_check(request) -> None:
         raise PayloadTooLarge
 
 
+def represent_each(serializer, instances) -> list:
+    """What `many=True` gives, as a plain list: `serializer`'s representation of each instance.
+
+    DRF's ListSerializer and its child refer to each other, and both keep the instances, so
+    a page's model instances (400 for a page of 100 chats) outlived the response until the
+    cyclic collector found them. The collections that piled up made the slowest pages: in
+    process, the chat list's p99 went from 40 to 23-28 ms without them. `serializer` is
+    built without an instance (`MessageSerializer(context=...)`), so nothing refers back."""
+    return [serializer.to_representation(instance) for instance in instances]
+
+
 def datetime_text(value) -> str | None:
     """A datetime as DRF's DateTimeField writes it (ISO 8601 in the current time zone, UTC
     as `Z`), for the representations written out by hand on hot paths."""

@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from accounts import presence
 from accounts.serializers import UserSerializer, user_data
-from chatproject.api import datetime_text
+from chatproject.api import datetime_text, represent_each
 from chatproject.files import image_url
 from chatproject.text import TextField
 from chats import selectors
@@ -88,10 +88,10 @@ class ChatDetailSerializer(ChatSerializer):
     members = MemberSerializer(many=True)
 
     def to_representation(self, membership: Membership) -> dict:
-        members = MemberSerializer(many=True, context=self.context)
+        members = MemberSerializer(context=self.context)
         return {
             **super().to_representation(membership),
-            "members": members.to_representation(membership.members),
+            "members": represent_each(members, membership.members),
         }
 
 
@@ -110,7 +110,7 @@ def chats_data(memberships: list[Membership], *, detail: bool = False) -> list[d
     people += [message.sender for message in last_messages.values() if message.sender]
     context = {ONLINE_IDS: presence.online_among({person.pk for person in people if person})}
     serializer_class = ChatDetailSerializer if detail else ChatSerializer
-    return serializer_class(memberships, many=True, context=context).data
+    return represent_each(serializer_class(context=context), memberships)
 
 
 def chat_detail_data(membership: Membership) -> dict:
@@ -120,7 +120,7 @@ def chat_detail_data(membership: Membership) -> dict:
 def members_data(memberships: list[Membership]) -> list[dict]:
     """Members (users loaded), with one presence lookup for all of them."""
     online = presence.online_among({membership.user_id for membership in memberships})
-    return MemberSerializer(memberships, many=True, context={ONLINE_IDS: online}).data
+    return represent_each(MemberSerializer(context={ONLINE_IDS: online}), memberships)
 
 
 def _members_by_chat(memberships: list[Membership]) -> dict:

@@ -10,12 +10,11 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.serializers import UserSerializer
+from accounts.serializers import UserSerializer, users_data
 from chatproject.api import avatar_size_check, valid_data
 from chats import selectors, services
 from chats.models import Chat
 from chats.serializers import (
-    ONLINE_IDS,
     ChatAvatarSerializer,
     ChatCreateSerializer,
     ChatDetailSerializer,
@@ -168,5 +167,4 @@ class ChatOnlineView(APIView):
     def get(self, request, chat_id):
         selectors.membership_get(user=request.user, chat_id=chat_id)
         users = selectors.chat_online_members(chat_id=chat_id)
-        online = {str(user.pk) for user in users}
-        return Response(UserSerializer(users, many=True, context={ONLINE_IDS: online}).data)
+        return Response(users_data(users, online_ids={str(user.pk) for user in users}))

@@ -5,7 +5,7 @@ events go out after its commit."""
 
 from django.dispatch import receiver
 
-from accounts.serializers import UserSerializer
+from accounts.serializers import users_data
 from accounts.signals import sessions_ended, user_deleting
 from chatproject.files import image_url
 from chats import signals
@@ -75,7 +75,7 @@ def on_chat_unhidden(sender, *, chat, membership, **kwargs):
 def on_members_added(sender, *, chat, memberships, actor, **kwargs):
     """`member_added` for each (at the version the change took), then the notice in the
     timeline, then each new member's own <chat>, which already shows that notice."""
-    users = UserSerializer([membership.user for membership in memberships], many=True).data
+    users = users_data(membership.user for membership in memberships)
     for membership, user in zip(memberships, users, strict=True):
         payload = chat_event(
             "member_added", chat_id=chat.pk, version=chat.version, user=user, role=membership.role

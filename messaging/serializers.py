@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from accounts.presence import online_among
 from accounts.serializers import UserSerializer, user_data
-from chatproject.api import datetime_text
+from chatproject.api import datetime_text, represent_each
 from chatproject.files import file_url
 from chatproject.text import TextField
 from messaging.models import Attachment, Message, Report
@@ -88,16 +88,6 @@ def reactions_summary(message: Message) -> list[dict]:
     ]
 
 
-class MessageListSerializer(serializers.ListSerializer):
-    """Asks presence once for all the senders of the list."""
-
-    def to_representation(self, data):
-        messages = list(data.all() if hasattr(data, "all") else data)
-        sender_ids = {message.sender_id for message in messages if message.sender_id}
-        self.context.setdefault(ONLINE_IDS, online_among(sender_ids) if sender_ids else set())
-        return super().to_representation(messages)
-
-
 class MessageSerializer(serializers.ModelSerializer):
     """Load messages with messaging.selectors.message_queryset() to keep queries constant.
 
@@ -115,7 +105,6 @@ class MessageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Message
-        list_serializer_class = MessageListSerializer
         fields = [
             "id",
             "chat_id",
@@ -157,6 +146,14 @@ class MessageSerializer(serializers.ModelSerializer):
     @extend_schema_field(REACTIONS_SCHEMA)
     def get_reactions(self, message) -> list[dict]:
         return reactions_summary(message)
+
+
+def messages_data(messages) -> list[dict]:
+    """<message> of each, asking presence once for all their senders."""
+    messages = list(messages)
+    sender_ids = {message.sender_id for message in messages if message.sender_id}
+    online_ids = online_among(sender_ids) if sender_ids else set()
+    return represent_each(MessageSerializer(context={ONLINE_IDS: online_ids}), messages)
 
 
 class ReceiptSerializer(serializers.Serializer):

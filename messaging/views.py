@@ -7,7 +7,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chatproject.api import valid_data
+from chatproject.api import represent_each, valid_data
 from chatproject.parsers import JSONParser
 from chatproject.schema import error_response
 from chats.selectors import membership_get
@@ -24,6 +24,7 @@ from messaging.serializers import (
     ReportCreateSerializer,
     ReportSerializer,
     SearchQuerySerializer,
+    messages_data,
     page_of,
 )
 from messaging.throttles import send_rate_check
@@ -33,7 +34,7 @@ CONFLICT = error_response(409)
 
 
 def message_page(messages, has_more: bool) -> Response:
-    return Response({"results": MessageSerializer(messages, many=True).data, "has_more": has_more})
+    return Response({"results": messages_data(messages), "has_more": has_more})
 
 
 class Conflict(APIException):
@@ -98,7 +99,7 @@ class ChatChangesView(MessagingView):
         membership = membership_get(user=request.user, chat_id=chat_id)
         messages, version, has_more = selectors.message_changes(membership=membership, **query)
         body = {
-            "messages": MessageSerializer(messages, many=True).data,
+            "messages": messages_data(messages),
             "version": version,
             "has_more": has_more,
             "cleared_seq": membership.cleared_seq,
@@ -145,7 +146,7 @@ class MessageReceiptsView(MessagingView):
     def get(self, request, message_id):
         message, _ = selectors.message_get_for_member(user=request.user, message_id=message_id)
         receipts = selectors.message_receipts(message=message)
-        return Response(ReceiptSerializer(receipts, many=True).data)
+        return Response(represent_each(ReceiptSerializer(), receipts))
 
 
 class MessageHistoryView(MessagingView):

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
+from chatproject.tests.collector import models_left_for_the_collector
 from chatproject.tests.factories import image_bytes, upload
 from chats.models import Chat, Membership, ReadMark
 from messaging.services import reaction_add
@@ -283,6 +284,13 @@ class TestList:
         assert queries_for_list() == 5
         add_chats(6)
         assert queries_for_list() == 5
+
+    def test_a_page_leaves_no_chat_for_the_cyclic_collector(self, alice, bob, client_for):
+        for n in range(3):
+            send(group_chat(alice, bob, name=f"G{n}"), bob, "hello")
+        client = client_for(alice)
+        left = models_left_for_the_collector(lambda: client.get("/api/v1/chats"))
+        assert not left.keys() & {"Chat", "Membership", "Message"}
 
     def test_each_chat_shows_its_last_message_as_a_message_shows(self, alice, bob, client_for):
         group = group_chat(alice, bob)

@@ -1,5 +1,6 @@
 import pytest
 
+from chatproject.tests.collector import models_left_for_the_collector
 from chats.services import chat_delete, chat_mark_read
 from messaging.realtime import PublishStats
 from messaging.services import message_delete, message_edit, reaction_add
@@ -204,6 +205,12 @@ def test_history_keeps_a_constant_number_of_queries(
     small = queries_for_history()
     _history_data(chat, alice, bob, 20)
     assert queries_for_history() == small
+
+
+def test_a_history_page_leaves_no_message_for_the_cyclic_collector(chat, alice, bob, client_for):
+    messages(chat, alice, 5)
+    api = client_for(bob)
+    assert "Message" not in models_left_for_the_collector(lambda: history(api, chat))
 
 
 def _history_data(chat, alice, bob, count):

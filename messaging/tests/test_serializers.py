@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from chatproject.tests.factories import unstamped
 from messaging.selectors import message_queryset
-from messaging.serializers import MessageSerializer
+from messaging.serializers import ONLINE_IDS, MessageSerializer, messages_data
 from messaging.services import message_delete, message_edit, message_post_system, reaction_add
 from messaging.tests.factories import group_chat, send
 from messaging.tests.test_commands import document, png
@@ -40,12 +40,16 @@ def test_every_shape_matches_the_declared_fields(every_shape, mark_online, alice
         assert unstamped(MessageSerializer(message).data) == unstamped(generic(message))
 
 
-def test_a_list_asks_presence_once_and_matches_the_declared_fields(every_shape, alice):
-    listed = MessageSerializer(every_shape, many=True)
-    context = listed.context
-    assert unstamped(listed.data) == unstamped(
+def test_a_list_shows_its_senders_presence_and_matches_the_declared_fields(
+    every_shape, mark_online, alice
+):
+    mark_online(alice)
+    context = {ONLINE_IDS: {str(alice.pk)}}
+    listed = messages_data(every_shape)
+    assert unstamped(listed) == unstamped(
         [
             serializers.ModelSerializer.to_representation(MessageSerializer(m, context=context), m)
             for m in every_shape
         ]
     )
+    assert {m["sender"]["is_online"] for m in listed if m["sender"]} == {True, False}
