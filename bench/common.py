@@ -2,7 +2,9 @@
 as `make run` starts them, tokens, percentiles, machine facts and result files.
 
 Benchmarks use their own PostgreSQL database (`chat_bench`, created here) and Redis prefix
-(`bench`), so they never collide with the test suite or a running service.
+(`bench`), so they never collide with the test suite or a running service. The socket
+benchmarks move to `chat_bench_sockets` (`database_use`), so the messages and users they
+add never change the seeded data the REST benchmark measures.
 """
 
 import json
@@ -21,6 +23,7 @@ RESULTS = BASE_DIR / "bench" / "results"
 PYTHON = str(BASE_DIR / ".venv" / "bin" / "python")
 PG_URL = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DATABASE_NAME = "chat_bench"
+SOCKETS_DATABASE = "chat_bench_sockets"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 REDIS_PREFIX = "bench"
 LOADAVG_AT_START = os.getloadavg()
@@ -55,8 +58,15 @@ def raise_file_limit() -> int:
     return hard
 
 
+def database_use(name: str) -> None:
+    """Benchmark on database `name` instead of chat_bench; call it before anything else."""
+    global DATABASE_NAME
+    DATABASE_NAME = name
+    SERVER_ENV["DATABASE_URL"] = f"{PG_URL}/{name}"
+
+
 def database_prepare(*, fresh: bool = False) -> None:
-    """Create chat_bench if absent (dropped first if `fresh`) and migrate it."""
+    """Create the database if absent (dropped first if `fresh`) and migrate it."""
     import psycopg
 
     with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:

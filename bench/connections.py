@@ -126,7 +126,8 @@ def plot(first: list[float], storm: list[float]) -> Path:
 def main():
     args = parse_args()
     common.raise_file_limit()
-    common.say("preparing chat_bench")
+    common.database_use(common.SOCKETS_DATABASE)
+    common.say(f"preparing {common.DATABASE_NAME}")
     common.database_prepare()
     common.django_setup()
     common.redis_clear()

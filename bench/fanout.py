@@ -328,7 +328,8 @@ def main():
         asyncio.run(bare_server(args.bare_server))
         return
     common.raise_file_limit()
-    common.say("preparing chat_bench")
+    common.database_use(common.SOCKETS_DATABASE)
+    common.say(f"preparing {common.DATABASE_NAME}")
     common.database_prepare()
     common.django_setup()
     rates = [0] + [int(r) for r in args.rates.split(",") if r]

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import common
 
-common.DATABASE_NAME = "chat_fuzz"
-common.SERVER_ENV.update(DATABASE_URL=f"{common.PG_URL}/chat_fuzz", REDIS_PREFIX="fuzz")
+common.database_use("chat_fuzz")
+common.SERVER_ENV.update(REDIS_PREFIX="fuzz")
 
 from chatproject.tests.hostile_files import (  # noqa: E402
     BOUNDARY,
