@@ -22,13 +22,12 @@ its `group`; the types, and what local_groups.py and the consumer do with them:
 import asyncio
 import logging
 
-import orjson
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
-from rest_framework.utils.encoders import JSONEncoder
 
 from chatproject.database import on_caller_loop
+from chatproject.renderers import json_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ USERS_GROUP = "users"
 
 
 def to_json(payload: dict) -> str:
-    return orjson.dumps(payload, default=JSONEncoder().default).decode()
+    return json_bytes(payload).decode()
 
 
 def publish_to_chat(chat_id, payload: dict, *, skip_user_id=None) -> None:
