@@ -116,6 +116,15 @@ def test_search_uses_full_text_every_word_must_match(db, client_for):
     assert client_for(bob).get("/api/v1/messages/search?q=!!!").json()["results"] == []
 
 
+def test_a_sent_message_goes_straight_into_the_search_index(db, alice):
+    """Nothing waits in GIN's pending list, which the send that fills it would move into the
+    index while holding its chat's lock (a quarter of a second; migration 0004)."""
+    messages(group_chat(alice), alice, 3)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT gin_clean_pending_list('message_content_search'::regclass)")
+        assert cursor.fetchone()[0] == 0
+
+
 @pytest.fixture
 def haystack(alice):
     """A chat of 5,000 messages that all say "filler" and one that says "needle", analyzed."""
