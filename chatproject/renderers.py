@@ -17,7 +17,7 @@ def json_bytes(data) -> bytes:
 
 
 class JSONRenderer(renderers.JSONRenderer):
-    """DRF's JSON renderer by `json_bytes`: a page of 100 chats in 0.1 ms instead of 1.
+    """DRF's JSON renderer by `json_bytes`: a page of 100 chats in 0.05 ms instead of 0.4.
 
     A client asking for `indent`, and data orjson refuses (an integer past 64 bits), get
     DRF's own rendering."""
