@@ -16,8 +16,8 @@ import importlib
 
 from django.db import migrations
 
-on_postgresql = importlib.import_module("messaging.migrations.0002_message_search_index")
-on_postgresql = on_postgresql.run_on_postgresql
+search_index = importlib.import_module("messaging.migrations.0002_message_search_index")
+on_postgresql = search_index.run_on_postgresql
 
 OFF = "ALTER INDEX message_content_search SET (fastupdate = off)"
 ON = "ALTER INDEX message_content_search RESET (fastupdate)"
