@@ -161,21 +161,28 @@ def chat_ids_of(user) -> set[str]:
     return {str(chat_id) for chat_id in memberships.values_list("chat_id", flat=True)}
 
 
-@database_call
-def initial_data(user) -> tuple[dict, set[str]]:
+def initial_data_of(user) -> tuple[dict, set[str]]:
     """`initial_data` for a socket of the user, and the ids of their contacts (who hear the
-    user go online)."""
+    user go online). A user with no more chats than the first page holds gets the page's
+    counters as `sync`, from the same read."""
     memberships, next_cursor = chat_selectors.chat_page_for_user(user=user, limit=INITIAL_CHATS)
+    if next_cursor is None:
+        sync = chat_selectors.chat_sync_of(memberships)
+    else:
+        sync = chat_selectors.chat_sync_for_user(user=user)
     contacts = chat_selectors.contact_ids(user_id=user.pk)
     data = {
         "type": "initial_data",
         "user": MeSerializer(user).data,
         "chats": chats_data(memberships),
         "chats_next": next_cursor,
-        "sync": chat_selectors.chat_sync_for_user(user=user),
+        "sync": sync,
         "online_users": sorted(presence.online_among(contacts)),
     }
     return data, contacts
+
+
+initial_data = database_call(initial_data_of)
 
 
 async def announce_online(user, contact_ids: set[str]) -> None:
