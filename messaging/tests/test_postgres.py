@@ -140,6 +140,11 @@ def haystack(alice):
     return chat
 
 
+def search_sql(captured) -> str:
+    queries = captured.captured_queries
+    return next(query["sql"] for query in queries if "to_tsvector" in query["sql"])
+
+
 def test_search_uses_the_expression_of_the_gin_index(db, alice, haystack):
     """On a table of real size, the planner answers a rare word from the GIN index: the
     selector's expression is the index's."""
@@ -150,9 +155,45 @@ def test_search_uses_the_expression_of_the_gin_index(db, alice, haystack):
     with CaptureQueriesContext(connection) as captured:
         message_search(user=alice, words="needle", limit=20)
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {captured.captured_queries[0]['sql']}")
+        cursor.execute(f"EXPLAIN {search_sql(captured)}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "message_content_search" in plan
+
+
+def message_scan_filters(plan: dict) -> list[str]:
+    """The filters of the plan's scans of messaging_message itself (not of reply targets)."""
+    found = []
+    if plan.get("Relation Name") == "messaging_message" and plan.get("Alias") == plan.get(
+        "Relation Name"
+    ):
+        found.append(plan.get("Filter", "") + plan.get("Recheck Cond", ""))
+    for child in plan.get("Plans", []):
+        found += message_scan_filters(child)
+    return found
+
+
+def test_a_search_tests_the_callers_chats_before_the_words(db, alice, bob, haystack):
+    """A common word's matches are found walking the newest messages; those of chats the
+    caller is not in (most of a service's traffic) are passed over on their chat id, without
+    the words being tested."""
+    from django.test.utils import CaptureQueriesContext
+
+    from messaging.selectors import message_search
+
+    others = group_chat(bob)
+    Message.objects.bulk_create(
+        Message(chat=others, seq=n, version=n, sender=bob, content=f"filler {n}")
+        for n in range(1, 5001)
+    )
+    with CaptureQueriesContext(connection) as captured:
+        found, _ = message_search(user=alice, words="filler", limit=20)
+    assert {message.chat_id for message in found} == {haystack.pk}
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {search_sql(captured)}")
+        [[plan]] = cursor.fetchall()
+    [scan_filter] = message_scan_filters(plan[0]["Plan"])
+    assert "chat_id" in scan_filter
+    assert scan_filter.index("chat_id") < scan_filter.index("to_tsvector")
 
 
 def test_the_planner_knows_how_common_a_word_is(db, alice, haystack):
