@@ -3,7 +3,7 @@
 `chats_data` is the one way to present chats, to REST and to socket events alike: it loads
 what every <chat> embeds (the other person of a direct chat, the last message, presence)
 for any number of memberships in a constant number of queries; the memberships' own query
-(`selectors.with_chat_shown`) brings the member counts and the last messages' ids.
+(`selectors.memberships_shown`) brings the member counts and the last messages' ids.
 """
 
 from django.conf import settings
@@ -97,7 +97,7 @@ class ChatDetailSerializer(ChatSerializer):
 
 def chats_data(memberships: list[Membership], *, detail: bool = False) -> list[dict]:
     """<chat> (or, with `detail`, the detail with `members`) of each membership's chat as
-    that membership's user sees it. Memberships come from `selectors.with_chat_shown`."""
+    that membership's user sees it. Memberships come from `selectors.memberships_shown`."""
     members = _members_by_chat(memberships) if detail else {}
     partners = selectors.direct_partners(memberships=memberships)
     last_messages = _last_messages(memberships)

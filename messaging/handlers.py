@@ -10,7 +10,7 @@ from accounts.signals import sessions_ended, user_deleting
 from chatproject.files import image_url
 from chats import signals
 from chats.models import Chat, Membership
-from chats.selectors import with_chat_shown
+from chats.selectors import memberships_shown
 from chats.serializers import chats_data
 from messaging import realtime
 from messaging.events import chat_event
@@ -33,7 +33,7 @@ def _chat_deleted_for(user_id, chat: Chat) -> None:
 
 
 def _memberships_with_chat(chat: Chat, **filters) -> list[Membership]:
-    return list(with_chat_shown(Membership.objects.filter(chat_id=chat.pk, **filters)))
+    return list(memberships_shown().filter(chat_id=chat.pk, **filters))
 
 
 @receiver(signals.chat_created, dispatch_uid="messaging.chat_created")
