@@ -134,7 +134,7 @@ def main():
     common.say(f"creating {args.sockets} users and their tokens")
     users = users_create(args.sockets, args.chat_size)
     tokens = common.access_tokens(users)
-    common.analyze()
+    common.vacuum_analyze()
     server = common.Server()
     try:
         result = measure(server, tokens, args)

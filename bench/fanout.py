@@ -334,7 +334,7 @@ def main():
     common.django_setup()
     rates = [0] + [int(r) for r in args.rates.split(",") if r]
     groups = groups_create(args.groups, args.members)
-    common.analyze()
+    common.vacuum_analyze()
     results = {"settings": vars(args), "configs": {}}
     for servers in [int(s) for s in args.servers.split(",") if s]:
         label = f"{servers} daphne"

@@ -192,6 +192,7 @@ def main():
     common.database_prepare()
     common.django_setup()
     big = seed(args.messages)
+    common.vacuum_analyze()
     common.redis_clear()
     counts = query_counts(big)
     common.say(f"queries per request: {counts}")
