@@ -90,7 +90,9 @@ def chat_page_for_user(
     return page[:limit], cursor_encode(page[limit - 1].chat)
 
 
-def visible_memberships(*, user, memberships: QuerySet[Membership] | None = None):
+def visible_memberships(
+    *, user, memberships: QuerySet[Membership] | None = None
+) -> QuerySet[Membership]:
     """The user's memberships of chats they have not hidden, with the chat loaded (or taken
     from `memberships`)."""
     if memberships is None:
