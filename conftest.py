@@ -121,9 +121,10 @@ def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` or `redis` skip without that service, unless REQUIRE_SERVICES=1
     (as in .ci/run), where a missing service fails them instead."""
     from django.conf import settings
+    from django.db import connection
 
     missing = {
-        "postgres": settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+        "postgres": connection.vendor != "postgresql",
         "redis": not settings.REDIS_URL,
     }
     for item in items:

@@ -119,6 +119,8 @@ DB_POOL_MAX = env_int("DB_POOL_MAX", 4)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, its timestamps parsed by psycopg's compiled loader (see there).
+        DATABASES["default"]["ENGINE"] = "chatproject.postgresql"
         # Django's psycopg pool, small per process; a pool timeout surfaces as 503 (see
         # chatproject/middleware.py), never as a request that hangs.
         DATABASES["default"]["OPTIONS"] = {
