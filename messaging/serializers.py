@@ -1,5 +1,6 @@
 """`<message>` as REST returns it and every message event carries it (one shape for both)."""
 
+from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
@@ -134,8 +135,8 @@ class MessageSerializer(serializers.ModelSerializer):
             "sender": sender and user_data(sender, online_ids=self.context.get(ONLINE_IDS)),
             "type": message.type,
             "content": message.content,
-            "attachment": attachment and AttachmentSerializer().to_representation(attachment),
-            "reply_to": reply_to and ReplyPreviewSerializer().to_representation(reply_to),
+            "attachment": attachment and self.attachment_serializer.to_representation(attachment),
+            "reply_to": reply_to and self.reply_serializer.to_representation(reply_to),
             "reactions": reactions_summary(message),
             "created_at": datetime_text(message.created_at),
             "edited_at": datetime_text(message.edited_at),
@@ -146,6 +147,16 @@ class MessageSerializer(serializers.ModelSerializer):
     @extend_schema_field(REACTIONS_SCHEMA)
     def get_reactions(self, message) -> list[dict]:
         return reactions_summary(message)
+
+    # Built once for the whole page this serializer represents, as ChatSerializer's
+    # `message_serializer` (building a serializer is ~70,000 instructions).
+    @cached_property
+    def attachment_serializer(self) -> AttachmentSerializer:
+        return AttachmentSerializer()
+
+    @cached_property
+    def reply_serializer(self) -> ReplyPreviewSerializer:
+        return ReplyPreviewSerializer()
 
 
 def messages_data(messages) -> list[dict]:
