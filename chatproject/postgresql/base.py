@@ -1,4 +1,5 @@
-"""Django's PostgreSQL backend, with timestamps parsed by psycopg's compiled loader.
+"""Django's PostgreSQL backend, with timestamps parsed by psycopg's compiled loader and
+lists of ids passed as one array parameter (lookups.py).
 
 Django registers a `timestamptz` loader of its own, to give every datetime the tzinfo it
 expects. It subclasses psycopg's pure-Python loader, because the compiled one of
@@ -14,6 +15,8 @@ import psycopg
 from django.db.backends.postgresql import base
 from psycopg.adapt import AdaptersMap
 from psycopg.pq import Format
+
+from chatproject.postgresql import lookups  # noqa: F401  registers them
 
 TIMESTAMPTZ_OID = base.TIMESTAMPTZ_OID
 

@@ -1,5 +1,5 @@
 """The project's PostgreSQL backend (chatproject/postgresql): Django's, with timestamps
-parsed by psycopg's compiled loader."""
+parsed by psycopg's compiled loader and lists of ids passed as one array parameter."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -8,10 +8,13 @@ import pytest
 from django.db import connection
 from psycopg.pq import Format
 
+from accounts.models import User
 from accounts.tests.factories import UserFactory
 from chatproject.postgresql.base import TIMESTAMPTZ_OID
-from messaging.models import Message
-from messaging.tests.factories import group_chat, send
+from chats.models import Chat
+from messaging.models import Message, Reaction
+from messaging.services.reactions import reaction_add
+from messaging.tests.factories import group_chat, messages, send
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -46,3 +49,44 @@ def test_timestamps_are_parsed_by_psycopgs_compiled_loader():
     assert psycopg.pq.__impl__ == "binary"  # requirements.txt pins psycopg-binary
     assert type(loader.load.__self__).__module__ == "psycopg_binary._psycopg"
     assert loader.timezone is UTC  # what Django's create_cursor compares
+
+
+@pytest.fixture
+def five_messages():
+    alice = UserFactory()
+    return messages(group_chat(alice), alice, 5)
+
+
+def ids_of(queryset) -> set:
+    return set(queryset.values_list("pk", flat=True))
+
+
+def test_a_list_of_ids_is_one_array_parameter(five_messages):
+    wanted = [five_messages[3].pk, five_messages[0].pk, None, str(five_messages[1].pk)]
+    found = Message.objects.filter(pk__in=wanted)
+
+    sql, params = found.query.sql_with_params()
+    assert '"messaging_message"."id" = ANY(%s::bigint[])' in sql and len(params) == 1
+    assert ids_of(found) == {five_messages[i].pk for i in (0, 1, 3)}
+    assert ids_of(Message.objects.exclude(pk__in=wanted)) == {m.pk for m in five_messages[2::2]}
+
+
+def test_uuids_and_related_instances_are_arrays_too(five_messages):
+    chat_ids = [five_messages[0].chat_id, Chat().pk]
+    assert ids_of(Chat.objects.filter(pk__in=chat_ids)) == {five_messages[0].chat_id}
+    assert "::uuid[]" in str(Chat.objects.filter(pk__in=chat_ids).query)
+
+    reaction_add(message_id=five_messages[2].pk, user=User.objects.get(), emoji="👍")
+    by_instances = Reaction.objects.filter(message__in=five_messages[1:3])
+    assert [r.emoji for r in by_instances] == ["👍"] and "::bigint[]" in str(by_instances.query)
+
+
+def test_an_empty_list_matches_nothing_and_other_lists_keep_in(five_messages):
+    assert not Message.objects.filter(pk__in=[]).exists()
+    assert not Message.objects.filter(pk__in=[None]).exists()
+    assert Message.objects.exclude(pk__in=[]).count() == 5
+
+    by_content = Message.objects.filter(content__in=[five_messages[0].content])
+    assert " IN (" in str(by_content.query) and by_content.count() == 1
+    subquery = Message.objects.filter(pk__in=Message.objects.filter(seq__lte=2).values("pk"))
+    assert " IN (SELECT" in str(subquery.query) and subquery.count() == 2
