@@ -40,6 +40,7 @@ from chatproject.middleware import MULTIPART_OVERHEAD_BYTES
 LINGER_BYTES = 64 * 1024 * 1024
 
 QUEUED_WRITE = Server.write
+CLOSING_STATES = {WebSocketProtocol.STATE_CLOSING, WebSocketProtocol.STATE_CLOSED}
 
 TOO_LARGE_BODY = b'{"detail": "Request body too large."}'
 TOO_LARGE = (
@@ -150,12 +151,25 @@ def text_frame(text: str) -> bytes:
 def write_frame(send, frame: bytes) -> bool:
     """Write `frame` to the socket behind `send`, an ASGI send callable of daphne's, if that
     socket is open and sends plain frames; False when the caller must send the ASGI way."""
-    protocol = getattr(send, "args", (None,))[0]  # daphne's partial(handle_reply, protocol)
+    protocol = _protocol_of(send)
     if not (
-        isinstance(protocol, WebSocketProtocol)
+        protocol is not None
         and protocol.state == WebSocketProtocol.STATE_OPEN
         and protocol._perMessageCompress is None
     ):
         return False
     protocol.transport.write(frame)
     return True
+
+
+def socket_closing(send) -> bool:
+    """Whether the socket behind `send` has begun to close. Daphne learns that a socket is
+    gone only once its TCP connection is, and until then passes every send on to Autobahn,
+    which raises for a socket past OPEN."""
+    protocol = _protocol_of(send)
+    return protocol is not None and protocol.state in CLOSING_STATES
+
+
+def _protocol_of(send) -> WebSocketProtocol | None:
+    protocol = getattr(send, "args", (None,))[0]  # daphne's partial(handle_reply, protocol)
+    return protocol if isinstance(protocol, WebSocketProtocol) else None

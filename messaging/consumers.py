@@ -16,7 +16,7 @@ from django.conf import settings
 
 from accounts import presence
 from accounts.socket_auth import BEARER_SUBPROTOCOL
-from chatproject.http_server import write_frame
+from chatproject.http_server import socket_closing, write_frame
 from messaging import realtime, socket_actions
 from messaging.local_groups import local_groups
 from messaging.socket_actions import FrameError
@@ -132,6 +132,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         if reply is not None:
             await self.send(text_data=realtime.to_json(reply))
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        """Nothing to a socket that is closing (its close handshake begun by either side):
+        an event for it was logged as a failed delivery with Autobahn's traceback."""
+        if not socket_closing(self.base_send):
+            await super().send(text_data, bytes_data, close)
 
     async def send_error(self, code, detail, client_id=None, retry_after=None):
         event = {"type": "error", "code": code, "detail": detail}

@@ -1,14 +1,17 @@
 """What a live daphne takes from a client: request bodies, socket frames
 (chatproject/http_server.py)."""
 
+import base64
+import os
 import socket
+import struct
 from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from accounts.services import session_start
-from chatproject.testing import DaphneProcess, SocketClient, server_env
+from accounts.services import session_start, sessions_end_all
+from chatproject.testing import DaphneProcess, SocketClient, http, server_env
 from chatproject.tests.hostile_files import BOUNDARY, MULTIPART_TYPE
 from messaging.models import Message
 from messaging.tests.factories import group_chat
@@ -153,6 +156,70 @@ def test_a_socket_frame_over_1_mib_closes_the_socket_with_1009(server, alice):
     with pytest.raises(ConnectionClosed) as closed:
         client.next_event(timeout=5)
     assert closed.value.rcvd.code == 1009  # a close frame, not a dropped connection (1006)
+
+
+def test_events_for_a_socket_the_server_is_closing_are_dropped_quietly(server, alice, bob):
+    chat = group_chat(alice, bob)
+    alice_socket = raw_socket(server, session_start(user=alice)["access"])
+    bob_token = session_start(user=bob)["access"]
+    bob_socket = SocketClient(server.ws_url, bob_token)
+    bob_socket.next_of_type("initial_data")
+
+    sessions_end_all(user=alice)  # the server closes alice's socket: 4401
+    while read_frame(alice_socket)[0] != CLOSE_OPCODE:
+        pass
+    # Alice never answers the close, so her socket stays in its close handshake: still in
+    # the chat's group, the server's writes to it refused.
+    for n in range(2):
+        url = f"{server.http_url}/api/v1/chats/{chat.pk}/messages"
+        http("POST", url, token=bob_token, body={"content": f"m{n}", "client_id": f"c{n}"})
+    bob_socket.next_of_type("new_message", chat_id=str(chat.pk))
+    last = bob_socket.next_of_type("new_message", chat_id=str(chat.pk))  # m0 went to both
+
+    assert last["message"]["content"] == "m1"
+    bob_socket.close()
+    alice_socket.close()
+    log = server.stop()
+    assert "Traceback" not in log and "not delivered" not in log and "failed" not in log, log
+
+
+CLOSE_OPCODE = 0x8
+
+
+def raw_socket(server, token: str) -> socket.socket:
+    """A socket opened by hand: it answers nothing unless the test does."""
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET /ws/?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13"
+        "\r\n\r\n".encode()
+    )
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        head += received(sock, 1)
+    assert head.startswith(b"HTTP/1.1 101 "), head
+    return sock
+
+
+def read_frame(sock: socket.socket) -> tuple[int, bytes]:
+    """(opcode, payload) of the next frame from the server (never masked)."""
+    first, second = received(sock, 2)
+    length = second & 0x7F
+    if length == 126:
+        (length,) = struct.unpack("!H", received(sock, 2))
+    elif length == 127:
+        (length,) = struct.unpack("!Q", received(sock, 8))
+    return first & 0x0F, received(sock, length)
+
+
+def received(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        piece = sock.recv(size - len(data))
+        assert piece, "the server closed the connection"
+        data += piece
+    return data
 
 
 LOGIN = "POST /api/v1/auth/login"
