@@ -66,7 +66,10 @@ class Session(models.Model):
     """
 
     sid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    # No index of its own: (user, ended_at) leads with it.
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="sessions", db_index=False
+    )
     refresh_jti = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)

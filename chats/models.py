@@ -67,9 +67,15 @@ class Membership(models.Model):
         ADMIN = "admin"
         MEMBER = "member"
 
-    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="memberships")
+    # No index of their own: (chat, user) and (user, is_hidden) lead with them.
+    chat = models.ForeignKey(
+        Chat, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        db_index=False,
     )
     role = models.CharField(max_length=6, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(default=timezone.now)
@@ -100,7 +106,8 @@ class Membership(models.Model):
 class ReadMark(models.Model):
     """A forward move of a read pointer, so receipts can say when a member read a message."""
 
-    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: (chat, seq) leads with it.
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="+", db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     seq = models.PositiveBigIntegerField()
     at = models.DateTimeField(default=timezone.now)

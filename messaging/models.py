@@ -19,7 +19,10 @@ class Message(models.Model):
         FILE = "file"
         SYSTEM = "system"
 
-    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
+    # No index of its own: (chat, seq) and (chat, version) lead with it.
+    chat = models.ForeignKey(
+        Chat, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     seq = models.PositiveBigIntegerField()
     version = models.PositiveBigIntegerField()
     sender = models.ForeignKey(
@@ -74,7 +77,10 @@ class Attachment(models.Model):
 
 
 class Reaction(models.Model):
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    # No index of its own: (message, user, emoji) leads with it.
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="reactions", db_index=False
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions"
     )
@@ -107,7 +113,10 @@ class Report(models.Model):
         DISMISSED = "dismissed"
         SENDER_DEACTIVATED = "sender_deactivated"
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reports")
+    # No index of its own: (message, reporter) leads with it.
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="reports", db_index=False
+    )
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports_made"
     )

@@ -1,10 +1,12 @@
 """The project's PostgreSQL backend (chatproject/postgresql): Django's, with timestamps
-parsed by psycopg's compiled loader and lists of ids passed as one array parameter."""
+parsed by psycopg's compiled loader and lists of ids passed as one array parameter; and the
+project's indexes."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
 import psycopg
 import pytest
+from django.apps import apps
 from django.db import connection
 from psycopg.pq import Format
 
@@ -90,3 +92,35 @@ def test_an_empty_list_matches_nothing_and_other_lists_keep_in(five_messages):
     assert " IN (" in str(by_content.query) and by_content.count() == 1
     subquery = Message.objects.filter(pk__in=Message.objects.filter(seq__lte=2).values("pk"))
     assert " IN (SELECT" in str(subquery.query) and subquery.count() == 2
+
+
+# Plain indexes (no expression, no predicate, not unique) whose columns are the leading
+# columns of another plain index of the same table.
+COVERED_INDEXES = """
+    SELECT table_.relname, index_.relname
+    FROM pg_index covered
+    JOIN pg_class index_ ON index_.oid = covered.indexrelid
+    JOIN pg_class table_ ON table_.oid = covered.indrelid
+    WHERE table_.relname = ANY(%s)
+      AND NOT covered.indisunique AND covered.indpred IS NULL AND covered.indexprs IS NULL
+      AND EXISTS (
+        SELECT 1 FROM pg_index wider
+        WHERE wider.indrelid = covered.indrelid
+          AND wider.indpred IS NULL AND wider.indexprs IS NULL
+          AND wider.indnkeyatts > covered.indnkeyatts
+          AND (wider.indkey::int2[])[0:covered.indnkeyatts - 1]
+              = (covered.indkey::int2[])[0:covered.indnkeyatts - 1]
+      )
+"""
+
+
+def test_no_index_of_the_apps_only_repeats_the_start_of_another():
+    """Each index costs every insert; one whose columns lead another finds nothing the other
+    does not (Django gives every foreign key an index unless told otherwise)."""
+    app_models = [
+        apps.get_app_config(app).get_models() for app in ("accounts", "chats", "messaging")
+    ]
+    tables = [model._meta.db_table for models in app_models for model in models]
+    with connection.cursor() as cursor:
+        cursor.execute(COVERED_INDEXES, [tables])
+        assert cursor.fetchall() == []
