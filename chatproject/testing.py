@@ -1,5 +1,6 @@
 """Real daphne processes and real socket clients, for end-to-end and browser tests."""
 
+import base64
 import json
 import os
 import shutil
@@ -163,6 +164,26 @@ class SocketClient:
 
     def close(self) -> None:
         self.ws.close()
+
+
+def websocket_by_hand(server: DaphneProcess, token: str, *, receive_buffer: int | None = None):
+    """A plain socket that sends a WebSocket handshake and then does only what the test does
+    with it: it reads nothing and answers no ping or close by itself. `receive_buffer`
+    shrinks its kernel receive buffer (for a client that stalls)."""
+    raw = socket.socket()
+    if receive_buffer is not None:
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    raw.settimeout(10)
+    raw.connect(("127.0.0.1", server.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    raw.sendall(
+        (
+            f"GET /ws/?token={token} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    return raw
 
 
 @dataclass

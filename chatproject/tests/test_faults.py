@@ -5,10 +5,7 @@ instance it started on a free port, never the machine's shared ones. README.md (
 sums up what each shows.
 """
 
-import base64
-import os
 import select
-import socket
 import time
 from collections import Counter
 
@@ -23,6 +20,7 @@ from chatproject.testing import (
     http,
     server_env,
     wait_until,
+    websocket_by_hand,
 )
 from chats import services as chat_services
 from messaging import services as message_services
@@ -292,23 +290,6 @@ def test_a_killed_server_loses_no_message_and_its_users_go_offline(
     assert online_ids(survivor, bob_token) == {str(alice.pk)}
 
 
-def stalled_socket(server: DaphneProcess, token: str) -> socket.socket:
-    """A WebSocket handshake from a client that then never reads (a tiny receive buffer, so
-    what the server writes piles up on the server's side)."""
-    raw = socket.socket()
-    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    raw.connect(("127.0.0.1", server.port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    raw.sendall(
-        (
-            f"GET /ws/?token={token} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        ).encode()
-    )
-    return raw
-
-
 def send_many(chat, sender, count: int, content: str = "") -> None:
     """`count` messages straight through the service (no HTTP in between)."""
     for n in range(count):
@@ -322,7 +303,9 @@ def test_a_stalled_client_does_not_hold_up_delivery_to_the_others(
     server = start_server()
     chat = chat_services.group_create(creator=bob, name="Team", member_ids=[alice.pk, charlie.pk])
     alice_client = ChatClient(server, session_start(user=alice)["access"], chat.pk)
-    stalled = stalled_socket(server, session_start(user=charlie)["access"])
+    # A client that never reads (a tiny receive buffer: what the server writes piles up on
+    # the server's side).
+    stalled = websocket_by_hand(server, session_start(user=charlie)["access"], receive_buffer=4096)
     # The stalled socket's consumer has joined the chat once its presence is announced.
     alice_client.socket.next_of_type("presence", user_id=str(charlie.pk), is_online=True)
 

@@ -1,8 +1,6 @@
 """What a live daphne takes from a client: request bodies, socket frames
 (chatproject/http_server.py)."""
 
-import base64
-import os
 import socket
 import struct
 from pathlib import Path
@@ -11,7 +9,13 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from accounts.services import session_start, sessions_end_all
-from chatproject.testing import DaphneProcess, SocketClient, http, server_env
+from chatproject.testing import (
+    DaphneProcess,
+    SocketClient,
+    http,
+    server_env,
+    websocket_by_hand,
+)
 from chatproject.tests.hostile_files import BOUNDARY, MULTIPART_TYPE
 from messaging.models import Message
 from messaging.tests.factories import group_chat
@@ -187,14 +191,9 @@ CLOSE_OPCODE = 0x8
 
 
 def raw_socket(server, token: str) -> socket.socket:
-    """A socket opened by hand: it answers nothing unless the test does."""
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
-        f"GET /ws/?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13"
-        "\r\n\r\n".encode()
-    )
+    """A socket opened by hand, its handshake answered: it answers nothing unless the test
+    does."""
+    sock = websocket_by_hand(server, token)
     head = b""
     while not head.endswith(b"\r\n\r\n"):
         head += received(sock, 1)
