@@ -88,6 +88,7 @@ MIDDLEWARE = [
     # Sync only, and last: so Django runs the whole chain in one thread. Async-capable
     # middleware innermost would run in async mode and hop to a thread for each of their
     # process_request/process_response (a dozen hops, ~5 ms per request).
+    "chatproject.middleware.ResponseCycleMiddleware",
     "chatproject.middleware.OptionalSlashMiddleware",
 ]
 

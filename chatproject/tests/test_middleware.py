@@ -42,3 +42,34 @@ def test_a_host_not_allowed_is_400_and_one_log_line(client, caplog):
     (record,) = [r for r in caplog.records if r.name == "django.security.DisallowedHost"]
     assert "'evil.example'" in record.getMessage()
     assert record.exc_info is None
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_response_and_its_data_go_with_the_request_not_to_the_cyclic_collector(
+    alice, bob, monkeypatch
+):
+    """Through Django's ASGI handler, as daphne calls it (the test client keeps each
+    response in a cycle of its own), on a request thread that ends with the request (a kept
+    one would keep this test's database connection for the next test)."""
+    from asgiref.sync import sync_to_async
+    from channels.testing import HttpCommunicator
+
+    from accounts.services import session_start
+    from chatproject.database import PooledASGIHandler, RequestThreads
+    from chatproject.tests.collector import left_for_the_collector
+    from messaging.tests.factories import group_chat
+
+    for n in range(5):
+        await sync_to_async(group_chat)(alice, bob, name=f"G{n}")
+    token = (await sync_to_async(session_start)(user=alice))["access"]
+    headers = [(b"host", b"testserver"), (b"authorization", f"Bearer {token}".encode())]
+    handler = PooledASGIHandler()
+    monkeypatch.setattr(handler, "threads", RequestThreads(kept=0))
+
+    with left_for_the_collector() as left:
+        communicator = HttpCommunicator(handler, "GET", "/api/v1/chats/sync", headers=headers)
+        response = await communicator.get_response(timeout=20)
+        await communicator.wait(timeout=20)
+
+    assert response["status"] == 200
+    assert [o for o in left if isinstance(o, dict) and "last_read_seq" in o] == []
