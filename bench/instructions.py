@@ -11,9 +11,14 @@ making them and `--requests` more; the difference of their counts, divided by `-
 is the cost of one request in this process: Django, DRF, the service's code and psycopg's
 parsing. PostgreSQL's and Redis' own work is not in it. The same code counts the same to
 within about 1 % from one run to the next, where its timings here vary by a third.
+
+`--endpoints "socket connect"` counts a socket's connect, its `initial_data` and its
+disconnect instead, through Channels' test communicator and the service's ASGI application,
+for users of bench/connections.py (run it once; each is in one group of 10).
 """
 
 import argparse
+import asyncio
 import gc
 import os
 import random
@@ -30,6 +35,7 @@ import common
 import rest
 
 DEFAULT_ENDPOINTS = ["chat list (500 chats, limit 100)", "history latest"]
+SOCKET_CONNECT = "socket connect"
 
 
 def parse_args():
@@ -45,6 +51,9 @@ def parse_args():
 
 def child(endpoint: str, requests: int, args) -> None:
     """Under valgrind: the warm-up and then `requests` requests to `endpoint`."""
+    if endpoint == SOCKET_CONNECT:
+        socket_connects(args.warmup + requests, users=args.warmup + args.requests)
+        return
     common.django_setup()
     from rest_framework.test import APIClient
 
@@ -62,11 +71,46 @@ def child(endpoint: str, requests: int, args) -> None:
             raise SystemExit(f"{endpoint}: {response.status_code}")
 
 
+def socket_connects(count: int, *, users: int) -> None:
+    """`count` sockets opened one after another, each closed once `initial_data` came. Both
+    runs log in as many `users` (only the connects differ), each keeps its presence under a
+    Redis prefix of its own, and no user expires or goes offline while it counts: what each
+    connect reads and announces is the same in every run."""
+    common.database_use(common.SOCKETS_DATABASE)
+    common.REDIS_PREFIX = common.SERVER_ENV["REDIS_PREFIX"] = f"bench-count-{os.getpid()}"
+    os.environ["PRESENCE_GRACE_SECONDS"] = os.environ["PRESENCE_TTL_SECONDS"] = "3600"
+    common.django_setup()
+    from channels.testing import WebsocketCommunicator
+
+    from accounts.models import User
+    from chatproject.asgi import application
+
+    members = User.objects.filter(memberships__isnull=False).order_by("username")
+    tokens = common.access_tokens(list(members[:users]))
+    if len(tokens) < users:
+        raise SystemExit(f"{SOCKET_CONNECT}: needs bench/connections.py's users")
+
+    async def connect_each():
+        for token in tokens[:count]:
+            socket = WebsocketCommunicator(application, f"/ws/?token={token}")
+            connected, _ = await socket.connect(timeout=30)
+            first = await socket.receive_json_from(timeout=30) if connected else {}
+            if first.get("type") != "initial_data":
+                raise SystemExit(f"{SOCKET_CONNECT}: no initial_data")
+            await socket.disconnect()
+
+    try:
+        asyncio.run(connect_each())
+    finally:
+        common.redis_clear()
+
+
 def instructions(endpoint: str, requests: int, args) -> int:
     command = ["valgrind", "--tool=cachegrind", "--cache-sim=no"]
     command += ["--cachegrind-out-file=/dev/null", common.PYTHON, __file__]
     command += ["--child", str(requests), "--endpoints", endpoint]
-    command += ["--warmup", str(args.warmup), "--messages", str(args.messages)]
+    command += ["--warmup", str(args.warmup), "--requests", str(args.requests)]
+    command += ["--messages", str(args.messages)]
     run = subprocess.run(command, env=common.server_env(), capture_output=True, text=True)
     counted = re.search(r"I\s+refs:\s+([\d,]+)", run.stderr)
     if run.returncode or not counted:
