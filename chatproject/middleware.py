@@ -1,4 +1,5 @@
-"""Cross-cutting HTTP behaviour: body size limits, a dependency that is down, CSP."""
+"""Cross-cutting HTTP behaviour: body size limits, a dependency that is down, CSP, and
+responses freed with their request."""
 
 import logging
 
